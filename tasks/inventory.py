@@ -1,0 +1,211 @@
+"""Load the Nornir inventory and validate it, every rule and every host, before any device.
+
+:func:`load` is what every runbook calls: it builds Nornir from ``config.yaml``, turns each
+host into a :class:`tasks.model.Router`, checks the rules that span hosts, and raises one
+:class:`~tasks.errors.InventoryError` carrying all problems at once. Validated routers are kept
+on ``host.data["router"]`` so tasks never re-read raw dictionaries.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from nornir import InitNornir
+from nornir.core import Nornir
+from nornir.core.inventory import Host
+from pydantic import ValidationError
+
+from tasks.errors import InventoryError, InventoryProblem, ToolkitError
+from tasks.model import Router
+
+log = logging.getLogger(__name__)
+
+#: Top-level keys of a host's data that belong to the router model.
+MODEL_KEYS = tuple(f for f in Router.model_fields if f not in ("name", "platform"))
+ROUTER_KEY = "router"
+
+
+def host_payload(host: Host) -> dict[str, Any]:
+    """A host's data as the model sees it: its own keys first, then groups, then defaults."""
+    payload: dict[str, Any] = {"name": host.name, "platform": host.platform}
+    for key in MODEL_KEYS:
+        try:
+            value = host[key]
+        except KeyError:
+            continue
+        payload[key] = value
+    return payload
+
+
+def _problems_from(host: str, payload: dict[str, Any], exc: ValidationError) -> list[InventoryProblem]:
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = [str(p) for p in err["loc"]]
+        field = _field_path(payload, loc)
+        message = err["msg"].removeprefix("Value error, ")
+        value = err.get("input")
+        if isinstance(value, dict) and err["type"] != "missing":
+            value = _short(value)
+        if err["type"] == "missing":
+            value = "<missing>"
+        problems.append(InventoryProblem(host, field or "<host>", value, message))
+    return problems
+
+
+def _field_path(payload: dict[str, Any], loc: list[str]) -> str:
+    """Turn pydantic's location into ``tunnels[0].inside_cidr``-style paths."""
+    parts: list[str] = []
+    for item in loc:
+        if item.isdigit() and parts:
+            parts[-1] += f"[{item}]"
+        else:
+            parts.append(item)
+    return ".".join(parts)
+
+
+def _short(value: dict[str, Any]) -> str:
+    # Never echo secret-bearing sub-dicts; they hold references only, but stay terse.
+    return "{" + ", ".join(sorted(value)) + "}"
+
+
+def validate_hosts(hosts: Iterable[Host]) -> dict[str, Router]:
+    """Validate every host and the rules between them; raise with every problem at once."""
+    routers: dict[str, Router] = {}
+    problems: list[InventoryProblem] = []
+    for host in hosts:
+        payload = host_payload(host)
+        try:
+            routers[host.name] = Router.model_validate(payload)
+        except ValidationError as exc:
+            problems.extend(_problems_from(host.name, payload, exc))
+    problems.extend(cross_host_problems(routers.values()))
+    if problems:
+        raise InventoryError(problems)
+    return routers
+
+
+def cross_host_problems(routers: Iterable[Router]) -> list[InventoryProblem]:
+    """Rules over a VPC's routers: one primary, unique ranks, unique inside CIDRs per VGW."""
+    problems: list[InventoryProblem] = []
+    by_vpc: dict[str, list[Router]] = defaultdict(list)
+    by_vgw: dict[str, list[tuple[Router, int]]] = defaultdict(list)
+    for router in routers:
+        by_vpc[router.vpc.id].append(router)
+        for index, _tunnel in enumerate(router.tunnels):
+            by_vgw[router.vpc.vgw.id].append((router, index))
+
+    for vpc_id, members in sorted(by_vpc.items()):
+        primaries = [r for r in members if r.role == "primary"]
+        if len(primaries) != 1:
+            names = ", ".join(sorted(r.name for r in primaries)) or "none"
+            for router in members if not primaries else primaries:
+                problems.append(
+                    InventoryProblem(
+                        router.name,
+                        "role",
+                        router.role,
+                        f"VPC {vpc_id} needs exactly one primary router (has {names})",
+                    )
+                )
+        seen_rank: dict[int, str] = {}
+        for router in sorted(members, key=lambda r: r.name):
+            if router.role != "backup":
+                continue
+            if router.rank in seen_rank:
+                problems.append(
+                    InventoryProblem(
+                        router.name,
+                        "rank",
+                        router.rank,
+                        f"backup rank {router.rank} is already used by {seen_rank[router.rank]} "
+                        f"in VPC {vpc_id}; ranks must be unique (N+1, N+2 ...)",
+                    )
+                )
+            else:
+                seen_rank[router.rank] = router.name
+        vgws = {r.vpc.vgw for r in members}
+        if len(vgws) > 1:
+            for router in members:
+                problems.append(
+                    InventoryProblem(
+                        router.name,
+                        "vpc.vgw",
+                        f"{router.vpc.vgw.id}/{router.vpc.vgw.asn}",
+                        f"all routers of VPC {vpc_id} must name the same VGW id and ASN",
+                    )
+                )
+
+    for vgw_id, tunnels in sorted(by_vgw.items()):
+        owner: dict[str, str] = {}
+        for router, index in tunnels:
+            cidr = str(router.tunnels[index].inside_cidr)
+            where = f"{router.name} tunnels[{index}]"
+            if cidr in owner:
+                problems.append(
+                    InventoryProblem(
+                        router.name,
+                        f"tunnels[{index}].inside_cidr",
+                        cidr,
+                        f"inside CIDR already used on VGW {vgw_id} by {owner[cidr]}; "
+                        "each tunnel of a VGW needs its own /30",
+                    )
+                )
+            else:
+                owner[cidr] = where
+    return problems
+
+
+def load(config_file: str | Path = "config.yaml", **overrides: Any) -> Nornir:
+    """Initialise Nornir from ``config_file`` and validate the whole inventory.
+
+    Raises:
+        InventoryError: one or more hosts break a rule (all problems listed).
+        ToolkitError: the config file or inventory files cannot be read.
+    """
+    path = Path(config_file)
+    if not path.is_file():
+        raise ToolkitError(f"Nornir config file {path} not found (pass --config PATH)")
+    try:
+        nr = InitNornir(config_file=str(path), **overrides)
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise ToolkitError(f"cannot load inventory from {path}: {exc}") from exc
+    routers = validate_hosts(nr.inventory.hosts.values())
+    for name, router in routers.items():
+        nr.inventory.hosts[name].data[ROUTER_KEY] = router
+    log.debug("inventory %s: %d hosts valid", path, len(routers))
+    return nr
+
+
+def router_of(host: Host) -> Router:
+    """The validated model of a host loaded through :func:`load`."""
+    router = host.data.get(ROUTER_KEY)
+    if not isinstance(router, Router):
+        raise ToolkitError(f"{host.name}: inventory was not validated (use tasks.inventory.load)")
+    return router
+
+
+def select(
+    nr: Nornir,
+    hosts: Iterable[str] | None = None,
+    role: str | None = None,
+    vpc: str | None = None,
+) -> Nornir:
+    """Filter by host names, role and VPC; unknown host names are an error, not a no-op."""
+    if hosts:
+        wanted = set(hosts)
+        unknown = sorted(wanted - set(nr.inventory.hosts))
+        if unknown:
+            raise ToolkitError(
+                f"unknown host(s) {', '.join(unknown)}; inventory has "
+                f"{', '.join(sorted(nr.inventory.hosts))}"
+            )
+        nr = nr.filter(filter_func=lambda h: h.name in wanted)
+    if role:
+        nr = nr.filter(filter_func=lambda h: router_of(h).role == role)
+    if vpc:
+        nr = nr.filter(filter_func=lambda h: router_of(h).vpc.id == vpc)
+    return nr

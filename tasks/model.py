@@ -1,0 +1,282 @@
+"""The router model: what one customer router of a VPC must look like, as typed data.
+
+A Nornir host's merged data (host, then its groups, then defaults, first hit wins per top-level
+key) is validated into a :class:`Router`. Rules that span hosts (one primary per VPC, unique
+backup ranks, unique inside CIDRs per VGW) live in :mod:`tasks.inventory`.
+
+AWS facts the rules encode (see shared/DESIGN.md):
+- VGW ASN: 64512-65534 or 4200000000-4294967294 (default 64512).
+- Tunnel inside CIDRs: /30 in 169.254.0.0/16, not 169.254.0.0/30-169.254.5.0/30 nor
+  169.254.169.252/30; AWS takes the first usable address, the customer the second.
+- BGP keepalive at most a third of the hold time; AWS uses 30/10.
+- IKE/ESP algorithms among those a VPN connection accepts; DPD timeout at least 30 s.
+- Tunnel MTU at most 1446 (AWS documents 1399 for the worst case); MSS below MTU - 40.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from tasks.secrets import SecretRef
+
+AWS_RESERVED_INSIDE = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "169.254.0.0/30",
+        "169.254.1.0/30",
+        "169.254.2.0/30",
+        "169.254.3.0/30",
+        "169.254.4.0/30",
+        "169.254.5.0/30",
+        "169.254.169.252/30",
+    )
+)
+LINK_LOCAL = ipaddress.ip_network("169.254.0.0/16")
+
+# What an AWS Site-to-Site VPN tunnel accepts (Phase 1 and Phase 2 options).
+AWS_ENCRYPTION = ("aes128", "aes256", "aes128gcm16", "aes256gcm16")
+AWS_INTEGRITY = ("sha1", "sha256", "sha384", "sha512")
+AWS_DH_GROUPS = (2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24)
+AWS_IKE_VERSIONS = (1, 2)
+
+Platform = Literal["vyos", "frr"]
+Role = Literal["primary", "backup"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def valid_asn(value: int) -> bool:
+    """A usable BGP ASN: 1..4294967294 without the reserved 0, 23456 (AS_TRANS) and 65535."""
+    return 1 <= value <= 4294967294 and value not in (23456, 65535)
+
+
+class Vgw(_Strict):
+    """The VPC's virtual private gateway, as the router sees it."""
+
+    id: str = "vgw-unknown"
+    asn: int = 64512
+
+    @field_validator("asn")
+    @classmethod
+    def _vgw_asn_range(cls, value: int) -> int:
+        if not (64512 <= value <= 65534 or 4200000000 <= value <= 4294967294):
+            raise ValueError("VGW ASN must be 64512-65534 or 4200000000-4294967294")
+        return value
+
+
+class Vpc(_Strict):
+    """The VPC whose outbound traffic this router carries."""
+
+    id: str
+    networks: list[ipaddress.IPv4Network] = Field(min_length=1)
+    vgw: Vgw = Vgw()
+
+
+class Bgp(_Strict):
+    """eBGP timers and how a backup is made less preferred to AWS."""
+
+    holdtime: int = 30
+    keepalive: int = 10
+    connect_retry: int = 5
+    prepend_per_rank: int = Field(default=2, ge=1, le=10)
+    med_per_rank: int = Field(default=100, ge=0, le=4294967295)
+
+    @model_validator(mode="after")
+    def _timers(self) -> Bgp:
+        if self.holdtime != 0 and not 3 <= self.holdtime <= 65535:
+            raise ValueError("holdtime must be 0 or 3..65535 seconds")
+        if self.keepalive < 1:
+            raise ValueError("keepalive must be at least 1 second")
+        if self.holdtime and self.keepalive * 3 > self.holdtime:
+            raise ValueError(
+                f"keepalive {self.keepalive} must be at most holdtime/3 "
+                f"({self.holdtime // 3}); AWS uses holdtime 30, keepalive 10"
+            )
+        return self
+
+
+class Proposal(_Strict):
+    """One IKE or ESP proposal."""
+
+    encryption: str = "aes256"
+    integrity: str = "sha256"
+    dh_group: int = 14
+
+    @field_validator("encryption")
+    @classmethod
+    def _encryption(cls, value: str) -> str:
+        if value not in AWS_ENCRYPTION:
+            raise ValueError(f"encryption must be one AWS accepts: {', '.join(AWS_ENCRYPTION)}")
+        return value
+
+    @field_validator("integrity")
+    @classmethod
+    def _integrity(cls, value: str) -> str:
+        if value not in AWS_INTEGRITY:
+            raise ValueError(f"integrity must be one AWS accepts: {', '.join(AWS_INTEGRITY)}")
+        return value
+
+    @field_validator("dh_group")
+    @classmethod
+    def _dh(cls, value: int) -> int:
+        if value not in AWS_DH_GROUPS:
+            raise ValueError(f"DH group must be one AWS accepts: {AWS_DH_GROUPS}")
+        return value
+
+
+class Dpd(_Strict):
+    """Dead peer detection; AWS's own default timeout is 40 s and it refuses under 30 s."""
+
+    interval: int = Field(default=10, ge=1, le=3600)
+    timeout: int = 40
+    action: Literal["restart", "clear", "hold"] = "restart"
+
+    @model_validator(mode="after")
+    def _timeout(self) -> Dpd:
+        if self.timeout < 30:
+            raise ValueError("DPD timeout must be at least 30 seconds (AWS minimum)")
+        if self.interval >= self.timeout:
+            raise ValueError("DPD interval must be shorter than the DPD timeout")
+        return self
+
+
+class Ipsec(_Strict):
+    """IKE and ESP settings shared by a router's tunnels."""
+
+    ike_version: int = 2
+    ike: Proposal = Proposal()
+    esp: Proposal = Proposal()
+    ike_lifetime: int = Field(default=28800, ge=900, le=28800)
+    esp_lifetime: int = Field(default=3600, ge=900, le=3600)
+    dpd: Dpd = Dpd()
+
+    @field_validator("ike_version")
+    @classmethod
+    def _version(cls, value: int) -> int:
+        if value not in AWS_IKE_VERSIONS:
+            raise ValueError("IKE version must be 1 or 2")
+        return value
+
+
+class Tunnel(_Strict):
+    """One IPsec tunnel to a VGW endpoint, carrying one eBGP session.
+
+    ``ike_local_port``/``ike_remote_port`` exist for Linux routers that run one charon per
+    tunnel (userspace ESP): each charon needs its own IKE port. AWS itself always uses 500.
+    """
+
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,30}$")
+    interface: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,14}$")
+    outside_address: ipaddress.IPv4Address
+    inside_cidr: ipaddress.IPv4Network
+    psk: SecretRef
+    ike_local_port: int = Field(default=500, ge=1, le=65535)
+    ike_remote_port: int = Field(default=500, ge=1, le=65535)
+    vici_uri: str | None = None
+
+    @field_validator("inside_cidr", mode="before")
+    @classmethod
+    def _strict_network(cls, value: object) -> object:
+        # 169.254.10.1/30 is a host address, not a network: say so instead of guessing.
+        if isinstance(value, str):
+            try:
+                ipaddress.ip_network(value, strict=True)
+            except ValueError as exc:
+                raise ValueError(f"not a network address ({exc})") from exc
+        return value
+
+    @field_validator("inside_cidr")
+    @classmethod
+    def _inside_cidr(cls, value: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
+        if value.prefixlen != 30:
+            raise ValueError("tunnel inside CIDR must be a /30")
+        if not value.subnet_of(LINK_LOCAL):
+            raise ValueError("tunnel inside CIDR must be inside 169.254.0.0/16")
+        if any(value == reserved for reserved in AWS_RESERVED_INSIDE):
+            raise ValueError(
+                "tunnel inside CIDR is reserved by AWS (169.254.0.0/30-169.254.5.0/30, "
+                "169.254.169.252/30)"
+            )
+        return value
+
+    @property
+    def aws_inside_address(self) -> ipaddress.IPv4Address:
+        """AWS's end of the tunnel: the first usable address of the /30."""
+        return self.inside_cidr.network_address + 1
+
+    @property
+    def local_inside_address(self) -> ipaddress.IPv4Address:
+        """The router's end of the tunnel: the second usable address of the /30."""
+        return self.inside_cidr.network_address + 2
+
+
+class Wan(_Strict):
+    """The ISP-facing side: the customer gateway address and where NAT sends traffic."""
+
+    interface: str
+    address: ipaddress.IPv4Address
+
+
+class Router(_Strict):
+    """Everything the templates and checks need to know about one customer router."""
+
+    name: str
+    platform: Platform
+    role: Role
+    rank: int = Field(default=0, ge=0, le=16)
+    asn: int
+    router_id: ipaddress.IPv4Address | None = None
+    vyos_syntax: Literal["1.3", "1.4"] = "1.4"
+    vpc: Vpc
+    wan: Wan
+    tunnels: list[Tunnel] = Field(min_length=1, max_length=2)
+    bgp: Bgp = Bgp()
+    ipsec: Ipsec = Ipsec()
+    tunnel_mtu: int = Field(default=1399, ge=1200, le=1446)
+    mss_clamp: int | None = None
+
+    @field_validator("asn")
+    @classmethod
+    def _asn(cls, value: int) -> int:
+        if not valid_asn(value):
+            raise ValueError("customer ASN must be 1-4294967294, not 23456 or 65535")
+        return value
+
+    @model_validator(mode="after")
+    def _role_rank_and_mss(self) -> Router:
+        if self.role == "primary" and self.rank != 0:
+            raise ValueError("rank: a primary has rank 0 (leave it out)")
+        if self.role == "backup" and self.rank < 1:
+            raise ValueError("rank: a backup needs rank 1 (N+1), 2 (N+2) ...")
+        if self.asn == self.vpc.vgw.asn:
+            raise ValueError("asn: the customer ASN must differ from the VGW ASN (eBGP)")
+        if self.mss_clamp is not None and self.mss_clamp > self.tunnel_mtu - 40:
+            raise ValueError(f"mss_clamp must be at most tunnel_mtu - 40 ({self.tunnel_mtu - 40})")
+        names = [t.name for t in self.tunnels]
+        if len(set(names)) != len(names):
+            raise ValueError("tunnels: tunnel names must be unique on a router")
+        return self
+
+    @property
+    def mss(self) -> int:
+        """TCP MSS to clamp to: configured, or tunnel MTU less IPv4 and TCP headers."""
+        return self.mss_clamp if self.mss_clamp is not None else self.tunnel_mtu - 40
+
+    @property
+    def prepend_count(self) -> int:
+        """How many times a backup prepends its ASN toward AWS: grows with the rank."""
+        return self.rank * self.bgp.prepend_per_rank
+
+    @property
+    def med(self) -> int:
+        """MED sent to AWS: 0 for the primary, rising with the backup rank."""
+        return self.rank * self.bgp.med_per_rank
+
+    @property
+    def effective_router_id(self) -> ipaddress.IPv4Address:
+        return self.router_id or self.wan.address

@@ -1,0 +1,151 @@
+"""Secret references: pre-shared keys and passwords are named in the inventory, never written.
+
+A reference says where the value lives (``env``, ``file``, ``ssm`` or ``secretsmanager``).
+Values are fetched only when a task really needs them (deploying a config), are remembered in
+a process-wide redaction set, and every line of output or logging goes through
+:func:`redact`, so a resolved key never reaches a terminal, a log file or a diff.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from tasks.errors import SecretError
+
+MASK = "********"
+
+_known_secrets: set[str] = set()
+_lock = threading.Lock()
+
+
+def remember_secret(value: str) -> None:
+    """Add a value to the redaction set (values shorter than 4 characters are too noisy)."""
+    if value and len(value) >= 4:
+        with _lock:
+            _known_secrets.add(value)
+
+
+def redact(text: str) -> str:
+    """Return ``text`` with every secret value this process has resolved replaced by a mask."""
+    with _lock:
+        secrets = sorted(_known_secrets, key=len, reverse=True)
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """Logging filter that masks resolved secrets in every record, including its arguments."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message or record.args:
+            record.msg = cleaned
+            record.args = None
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        return True
+
+
+class SecretRef(BaseModel):
+    """Where a secret lives. Exactly one source is given.
+
+    Examples (YAML)::
+
+        psk: {env: VPN_R1_T1_PSK}
+        psk: {file: /etc/vpc-ha/r1-t1.psk}
+        psk: {ssm: /vpn/r1/t1/psk}
+        psk: {secretsmanager: vpn/r1}       # the whole SecretString
+        psk: {secretsmanager: vpn/r1, key: tunnel1}   # one key of a JSON SecretString
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    env: str | None = None
+    file: str | None = None
+    ssm: str | None = None
+    secretsmanager: str | None = None
+    key: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> SecretRef:
+        given = [s for s in ("env", "file", "ssm", "secretsmanager") if getattr(self, s)]
+        if len(given) != 1:
+            raise ValueError(
+                "a secret reference needs exactly one of env, file, ssm, secretsmanager "
+                f"(got {given or 'none'}); plain-text secrets are not accepted"
+            )
+        if self.key and not self.secretsmanager:
+            raise ValueError("'key' is only meaningful with 'secretsmanager'")
+        return self
+
+    @property
+    def kind(self) -> Literal["env", "file", "ssm", "secretsmanager"]:
+        for source in ("env", "file", "ssm", "secretsmanager"):
+            if getattr(self, source):
+                return source  # type: ignore[return-value]
+        raise AssertionError("validated reference without a source")
+
+    def describe(self) -> str:
+        """A safe, human description of the reference (never the value)."""
+        where = getattr(self, self.kind)
+        return f"{self.kind}:{where}" + (f"#{self.key}" if self.key else "")
+
+    def resolve(self, session: Any | None = None) -> str:
+        """Fetch the value now; remember it for redaction. Raises :class:`SecretError`."""
+        value = _fetch(self, session)
+        value = value.strip()
+        if not value:
+            raise SecretError(f"secret {self.describe()} is empty")
+        remember_secret(value)
+        return value
+
+
+def _fetch(ref: SecretRef, session: Any | None) -> str:
+    if ref.env:
+        if ref.env not in os.environ:
+            raise SecretError(
+                f"environment variable {ref.env} is not set (export it, or point the "
+                "reference at a file, SSM or Secrets Manager)"
+            )
+        return os.environ[ref.env]
+    if ref.file:
+        path = Path(ref.file).expanduser()
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SecretError(f"cannot read secret file {path}: {exc.strerror}") from exc
+    return _fetch_aws(ref, session)
+
+
+def _fetch_aws(ref: SecretRef, session: Any | None) -> str:
+    import json
+
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    session = session or boto3.session.Session()
+    try:
+        if ref.ssm:
+            client = session.client("ssm")
+            answer = client.get_parameter(Name=ref.ssm, WithDecryption=True)
+            return str(answer["Parameter"]["Value"])
+        client = session.client("secretsmanager")
+        answer = client.get_secret_value(SecretId=ref.secretsmanager)
+        text = str(answer["SecretString"])
+        if ref.key:
+            try:
+                return str(json.loads(text)[ref.key])
+            except (ValueError, KeyError) as exc:
+                raise SecretError(f"secret {ref.describe()} has no JSON key {ref.key!r}") from exc
+        return text
+    except (BotoCoreError, ClientError) as exc:
+        raise SecretError(f"cannot fetch secret {ref.describe()}: {exc}") from exc
