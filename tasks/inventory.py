@@ -9,6 +9,7 @@ on ``host.data["router"]`` so tasks never re-read raw dictionaries.
 from __future__ import annotations
 
 import logging
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -41,34 +42,53 @@ def host_payload(host: Host) -> dict[str, Any]:
     return payload
 
 
-def _problems_from(host: str, payload: dict[str, Any], exc: ValidationError) -> list[InventoryProblem]:
+#: Model validators that judge several fields name the one at fault as "field: message".
+_FIELD_PREFIX = re.compile(r"^([a-z_]+): (.+)$", re.DOTALL)
+
+
+def _problems_from(
+    host: str, payload: dict[str, Any], exc: ValidationError
+) -> list[InventoryProblem]:
     problems = []
     for err in exc.errors(include_url=False):
-        loc = [str(p) for p in err["loc"]]
-        field = _field_path(payload, loc)
+        loc: list[str | int] = list(err["loc"])
         message = err["msg"].removeprefix("Value error, ")
-        value = err.get("input")
-        if isinstance(value, dict) and err["type"] != "missing":
-            value = _short(value)
+        value: object = err.get("input")
+        named = _FIELD_PREFIX.match(message)
+        if named and err["type"] == "value_error":
+            loc.append(named.group(1))
+            message = named.group(2)
+            value = _lookup(payload, loc)
         if err["type"] == "missing":
             value = "<missing>"
-        problems.append(InventoryProblem(host, field or "<host>", value, message))
+        elif isinstance(value, dict):
+            value = _short(value)
+        problems.append(InventoryProblem(host, _field_path(loc) or "<host>", value, message))
     return problems
 
 
-def _field_path(payload: dict[str, Any], loc: list[str]) -> str:
+def _lookup(payload: Any, loc: list[str | int]) -> object:
+    for item in loc:
+        try:
+            payload = payload[item]
+        except (KeyError, IndexError, TypeError):
+            return "<default>"
+    return payload
+
+
+def _field_path(loc: list[str | int]) -> str:
     """Turn pydantic's location into ``tunnels[0].inside_cidr``-style paths."""
     parts: list[str] = []
     for item in loc:
-        if item.isdigit() and parts:
+        if isinstance(item, int) and parts:
             parts[-1] += f"[{item}]"
         else:
-            parts.append(item)
+            parts.append(str(item))
     return ".".join(parts)
 
 
 def _short(value: dict[str, Any]) -> str:
-    # Never echo secret-bearing sub-dicts; they hold references only, but stay terse.
+    # Sub-dicts are shown by their keys only: terse, and a reference never echoes a value.
     return "{" + ", ".join(sorted(value)) + "}"
 
 
@@ -102,7 +122,7 @@ def cross_host_problems(routers: Iterable[Router]) -> list[InventoryProblem]:
         primaries = [r for r in members if r.role == "primary"]
         if len(primaries) != 1:
             names = ", ".join(sorted(r.name for r in primaries)) or "none"
-            for router in members if not primaries else primaries:
+            for router in primaries or members:
                 problems.append(
                     InventoryProblem(
                         router.name,

@@ -89,12 +89,12 @@ class Bgp(_Strict):
     @model_validator(mode="after")
     def _timers(self) -> Bgp:
         if self.holdtime != 0 and not 3 <= self.holdtime <= 65535:
-            raise ValueError("holdtime must be 0 or 3..65535 seconds")
+            raise ValueError("holdtime: must be 0 or 3..65535 seconds")
         if self.keepalive < 1:
-            raise ValueError("keepalive must be at least 1 second")
+            raise ValueError("keepalive: must be at least 1 second")
         if self.holdtime and self.keepalive * 3 > self.holdtime:
             raise ValueError(
-                f"keepalive {self.keepalive} must be at most holdtime/3 "
+                f"keepalive: must be at most holdtime/3 "
                 f"({self.holdtime // 3}); AWS uses holdtime 30, keepalive 10"
             )
         return self
@@ -139,9 +139,9 @@ class Dpd(_Strict):
     @model_validator(mode="after")
     def _timeout(self) -> Dpd:
         if self.timeout < 30:
-            raise ValueError("DPD timeout must be at least 30 seconds (AWS minimum)")
+            raise ValueError("timeout: DPD timeout must be at least 30 seconds (AWS minimum)")
         if self.interval >= self.timeout:
-            raise ValueError("DPD interval must be shorter than the DPD timeout")
+            raise ValueError("interval: DPD interval must be shorter than the DPD timeout")
         return self
 
 
@@ -256,7 +256,7 @@ class Router(_Strict):
         if self.asn == self.vpc.vgw.asn:
             raise ValueError("asn: the customer ASN must differ from the VGW ASN (eBGP)")
         if self.mss_clamp is not None and self.mss_clamp > self.tunnel_mtu - 40:
-            raise ValueError(f"mss_clamp must be at most tunnel_mtu - 40 ({self.tunnel_mtu - 40})")
+            raise ValueError(f"mss_clamp: must be at most tunnel_mtu - 40 ({self.tunnel_mtu - 40})")
         names = [t.name for t in self.tunnels]
         if len(set(names)) != len(names):
             raise ValueError("tunnels: tunnel names must be unique on a router")

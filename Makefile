@@ -1,0 +1,33 @@
+# Two commands do all set-up: `make demo` (the main job) and `make test` (the tests).
+# Both create .venv, install the pinned Python packages and the lab's Debian packages first.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint setup lab-packages clean
+
+demo: setup lab-packages
+	$(PY) runbooks/deploy.py --dry-run
+
+test: setup lab-packages
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pytest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+lab-packages:
+	scripts/install-lab-packages.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,96 @@
+"""What every runbook shares: common options, logging with secrets masked, inventory opening.
+
+Runbooks stay thin (argparse, a filter, ``nr.run``, a report, an exit code); the pieces they
+all repeat live here so each behaves the same at 3 a.m.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from nornir.core import Nornir
+
+from tasks import PROJECT_ROOT
+from tasks.errors import InventoryError, ToolkitError
+from tasks.inventory import load, select
+from tasks.secrets import RedactingFilter, redact
+
+#: Exit codes shared by runbooks that change or read devices (verify adds its own 0..3 scale).
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+DEFAULT_CONFIG = PROJECT_ROOT / "config.yaml"
+
+
+def add_common_args(parser: argparse.ArgumentParser) -> None:
+    """Inventory, filters, output and logging options every runbook accepts."""
+    parser.add_argument(
+        "-c",
+        "--config",
+        type=Path,
+        default=DEFAULT_CONFIG,
+        help="Nornir config file (default: %(default)s; the lab's is lab/config.yaml)",
+    )
+    parser.add_argument("--hosts", help="comma-separated host names to act on")
+    parser.add_argument("--role", choices=("primary", "backup"), help="only routers of this role")
+    parser.add_argument("--vpc", help="only routers of this VPC id")
+    parser.add_argument("--json", action="store_true", help="print a JSON report on stdout")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more logging (-v info, -vv debug)"
+    )
+    parser.add_argument("--log-file", type=Path, help="also write the log to this file")
+
+
+def setup_logging(verbose: int = 0, log_file: Path | None = None) -> None:
+    """Log to stderr (and optionally a file); every handler masks resolved secrets."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file:
+        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in handlers:
+        handler.setFormatter(fmt)
+        handler.addFilter(RedactingFilter())
+    root = logging.getLogger()
+    root.handlers[:] = handlers
+    root.setLevel(min(level, logging.INFO) if log_file else level)
+    handlers[0].setLevel(level)
+    for noisy in ("paramiko", "netmiko", "nornir", "botocore", "urllib3"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    """Print an error (secrets masked) to stderr and exit with ``code``."""
+    print(f"error: {redact(message)}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def open_inventory(args: argparse.Namespace) -> Nornir:
+    """Load, validate and filter the inventory; exit with a clear message when it is bad."""
+    try:
+        nr = load(args.config)
+        nr = select(nr, hosts=comma_list(args.hosts) or None, role=args.role, vpc=args.vpc)
+    except InventoryError as exc:
+        fail(f"{exc}\nNothing was touched. Fix the inventory ({args.config}) and run again.")
+    except ToolkitError as exc:
+        fail(str(exc))
+    if not nr.inventory.hosts:
+        fail("no hosts match the filters (--hosts/--role/--vpc)")
+    return nr
+
+
+def print_json(payload: Any) -> None:
+    """Emit a JSON report on stdout, secrets masked."""
+    print(redact(json.dumps(payload, indent=2, sort_keys=True, default=str)))
+
+
+def comma_list(value: str | None) -> Sequence[str]:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else []

@@ -1,0 +1,41 @@
+"""Turn Nornir results into what operators read: failures per host, tables, summaries."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from nornir.core.task import AggregatedResult
+
+from tasks.secrets import redact
+
+
+def failures(results: AggregatedResult) -> dict[str, str]:
+    """Host name to the first error of each failed host, as one line, secrets masked."""
+    failed = {}
+    for host, multi in results.items():
+        if not multi.failed:
+            continue
+        error = next((r.exception for r in multi if r.exception is not None), None)
+        text = f"{type(error).__name__}: {error}" if error else "failed"
+        failed[host] = redact(text.strip().splitlines()[0] if text.strip() else text)
+    return failed
+
+
+def print_failures(failed: dict[str, str]) -> None:
+    for host in sorted(failed):
+        print(f"FAILED {host}: {failed[host]}", file=sys.stderr)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A plain aligned text table (no colours: it must survive logs and e-mail)."""
+    cells = [[str(c) for c in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in cells:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return redact("\n".join(lines))
