@@ -1,0 +1,102 @@
+"""The platform driver interface and its registry (the NAPALM pattern, Nornir's plugin shape).
+
+A driver speaks to one router. Its contract, in the order deploy uses it::
+
+    drv = driver_for(host)            # refused here, before any connection, if unknown
+    drv.open()
+    diff = drv.diff(candidate)        # candidate: rendered files (secrets revealed); "" = no change
+    drv.apply(candidate, confirm_timeout=120)   # live now, reverts by itself unless confirmed
+    ... post-checks through drv.show(...) ...
+    drv.confirm()                     # make permanent and save
+    # or drv.rollback()               # back to the config before apply, now
+    drv.close()
+
+``diff`` returns unified-diff or device ``compare`` text that may hold secrets: callers pass it
+through :func:`tasks.secrets.redact` before showing it. Every method raises
+:class:`~tasks.errors.DriverError` (or a subclass) for device-side failures, chained ``from``
+the transport's own exception.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Protocol, runtime_checkable
+
+from nornir.core.inventory import Host
+
+from tasks.errors import DriverError
+from tasks.inventory import router_of
+from tasks.model import Router
+
+
+class ConnectError(DriverError):
+    """The device could not be reached or refused our credentials or host key."""
+
+
+class CommitError(DriverError):
+    """The device rejected the candidate; nothing of it is active."""
+
+
+class RollbackError(DriverError):
+    """Rolling back failed: the device needs an operator. The message says what state it is in."""
+
+
+@runtime_checkable
+class PlatformDriver(Protocol):
+    """What deploy, verify and failover need from a router, whatever its platform."""
+
+    platform: ClassVar[str]
+    host: Host
+    router: Router
+
+    def open(self) -> None:
+        """Connect (SSH). Raises :class:`ConnectError`."""
+
+    def close(self) -> None:
+        """Disconnect; safe to call twice."""
+
+    def diff(self, candidate: dict[str, str]) -> str:
+        """What applying ``candidate`` would change; empty when nothing would. Changes nothing."""
+
+    def apply(self, candidate: dict[str, str], confirm_timeout: int) -> None:
+        """Make ``candidate`` live with an automatic rollback after ``confirm_timeout`` seconds
+        unless :meth:`confirm` is called. Raises :class:`CommitError` (nothing left applied)."""
+
+    def confirm(self) -> None:
+        """Cancel the pending automatic rollback and save the config as the startup config."""
+
+    def rollback(self) -> None:
+        """Return to the config from before :meth:`apply` now. Raises :class:`RollbackError`."""
+
+    def show(self, command: str) -> str:
+        """Run an operational command and return its raw text."""
+
+
+_REGISTRY: dict[str, type[PlatformDriver]] = {}
+
+
+def register(cls: type[PlatformDriver]) -> type[PlatformDriver]:
+    """Class decorator: make a driver available under its ``platform`` name."""
+    _REGISTRY[cls.platform] = cls
+    return cls
+
+
+def _load_builtin() -> None:
+    # Imported for their @register side effect; late so a missing extra never breaks import.
+    from tasks.drivers import frr, vyos  # noqa: F401
+
+
+def driver_class(platform: str | None) -> type[PlatformDriver]:
+    """The driver class for a platform name; raises :class:`DriverError` when there is none."""
+    if not _REGISTRY:
+        _load_builtin()
+    try:
+        return _REGISTRY[platform or ""]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY))
+        raise DriverError(f"no driver for platform {platform!r} (known: {known})") from None
+
+
+def driver_for(host: Host) -> PlatformDriver:
+    """Build (not connect) the driver of a validated host."""
+    router = router_of(host)
+    return driver_class(router.platform)(host, router)  # type: ignore[call-arg]

@@ -1,0 +1,89 @@
+"""SSH sessions for drivers: netmiko parameters from the Nornir host, errors made ours.
+
+Connection settings come from the inventory the Nornir way (``hostname``, ``port``,
+``username``, ``password`` and ``connection_options.netmiko.extras``), so keys, known-hosts
+files and timeouts are set per host or group, not in code. A password is resolved from the
+``NORNIR_PASSWORD`` environment variable when the inventory has none (never from git).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from netmiko import ConnectHandler
+from netmiko.base_connection import BaseConnection
+from netmiko.exceptions import (
+    NetmikoAuthenticationException,
+    NetmikoTimeoutException,
+    ReadTimeout,
+)
+from nornir.core.inventory import Host
+from paramiko.ssh_exception import BadHostKeyException, SSHException
+
+from tasks.drivers.base import ConnectError, DriverError
+from tasks.secrets import remember_secret
+
+log = logging.getLogger(__name__)
+
+CONNECTION = "netmiko"
+
+
+def netmiko_params(host: Host, device_type: str) -> dict[str, Any]:
+    """ConnectHandler keyword arguments for ``host`` (inventory extras win over defaults)."""
+    options = host.get_connection_parameters(CONNECTION)
+    password = options.password or os.environ.get("NORNIR_PASSWORD")
+    if password:
+        remember_secret(password)
+    params: dict[str, Any] = {
+        "device_type": device_type,
+        "host": options.hostname or host.name,
+        "username": options.username,
+        "password": password or "",
+        "port": options.port or 22,
+        "conn_timeout": 10,
+        "auth_timeout": 10,
+        "banner_timeout": 10,
+        "fast_cli": False,
+    }
+    params.update(options.extras or {})
+    params["device_type"] = device_type
+    return params
+
+
+def connect(host: Host, device_type: str) -> BaseConnection:
+    """Open a netmiko session, turning every way it can fail into :class:`ConnectError`."""
+    params = netmiko_params(host, device_type)
+    where = f"{host.name} ({params['host']}:{params['port']})"
+    try:
+        return ConnectHandler(**params)
+    except NetmikoAuthenticationException as exc:
+        raise ConnectError(
+            f"{where}: authentication failed for user {params['username']!r}; check the "
+            "inventory username and key/password"
+        ) from exc
+    except BadHostKeyException as exc:
+        raise ConnectError(
+            f"{where}: host key changed (possible man-in-the-middle); verify the router's key "
+            "and update the known-hosts file before deploying"
+        ) from exc
+    except NetmikoTimeoutException as exc:
+        raise ConnectError(f"{where}: unreachable ({_first_line(exc)})") from exc
+    except (SSHException, OSError, ValueError) as exc:
+        raise ConnectError(f"{where}: SSH failed: {_first_line(exc)}") from exc
+
+
+def send(conn: BaseConnection, command: str, host: str, read_timeout: float = 30.0) -> str:
+    """Run one command, mapping transport failures to :class:`DriverError`."""
+    try:
+        return str(conn.send_command(command, read_timeout=read_timeout))
+    except (ReadTimeout, NetmikoTimeoutException, SSHException, OSError) as exc:
+        raise DriverError(
+            f"{host}: command {command.split()[0]!r} failed: {_first_line(exc)}"
+        ) from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
