@@ -1,0 +1,328 @@
+"""Safe deployment: waves that never change both paths of a VPC at once, commit-confirm, rollback.
+
+Order of work for one VPC (default): its backups, highest rank first, one per wave, then the
+primary once every backup came back healthy. Different VPCs proceed in parallel within a wave.
+For each router: render (keys resolved now) -> diff -> apply with automatic rollback pending ->
+post-check (its sessions and SAs up, nothing that was up before went down) -> confirm and save,
+or roll back. A failure stops the remaining waves of that VPC only; every router ends on its
+old config or a confirmed new one.
+
+Ctrl-C sets an abort flag: hosts not started are skipped, hosts with an unconfirmed change are
+rolled back, and the report says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+from nornir.core import Nornir
+from nornir.core.task import Result, Task
+
+from tasks.drivers.base import PlatformDriver, driver_for
+from tasks.errors import ToolkitError
+from tasks.inventory import router_of
+from tasks.model import Router
+from tasks.render import render_router
+from tasks.secrets import redact
+
+log = logging.getLogger(__name__)
+
+Status = Literal["unchanged", "changed", "would_change", "failed", "rolled_back", "skipped"]
+HEALTHY: frozenset[str] = frozenset({"unchanged", "changed", "would_change"})
+
+#: A post-check: given the driver and the state captured before apply, return problems ([] ok).
+PostCheck = Callable[[PlatformDriver, object], list[str]]
+#: Captures the state a post-check compares against (sessions and SAs up before the change).
+Snapshot = Callable[[PlatformDriver], object]
+
+
+@dataclass
+class DeployOptions:
+    """How careful to be. Defaults fit a change window; tests shorten the timers."""
+
+    dry_run: bool = False
+    confirm_timeout: int = 300
+    settle_timeout: float = 90.0
+    primary_first: bool = False
+    snapshot: Snapshot | None = None
+    post_check: PostCheck | None = None
+
+
+@dataclass
+class HostOutcome:
+    """What happened to one router; the JSON report is a list of these."""
+
+    host: str
+    vpc: str
+    role: str
+    rank: int
+    wave: int
+    status: Status = "skipped"
+    diff: str = ""
+    error: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def healthy(self) -> bool:
+        return self.status in HEALTHY
+
+
+@dataclass
+class DeployReport:
+    outcomes: list[HostOutcome]
+    interrupted: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.interrupted and all(o.healthy for o in self.outcomes)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "interrupted": self.interrupted,
+            "hosts": [asdict(o) for o in self.outcomes],
+        }
+
+
+Progress = Callable[[str], None]
+
+
+def stderr_progress(message: str) -> None:
+    print(redact(message), file=sys.stderr, flush=True)
+
+
+def plan_waves(routers: dict[str, Router], primary_first: bool = False) -> list[list[str]]:
+    """Hosts per wave: at most one router of each VPC in a wave.
+
+    Backups go first (highest rank, the least relied upon, first) and the primary last, unless
+    ``primary_first``. Example: two VPCs a (p, b1, b2) and x (p, b1) give
+    ``[[a-b2, x-b1], [a-b1, x-p], [a-p]]``.
+    """
+    by_vpc: dict[str, list[Router]] = defaultdict(list)
+    for router in routers.values():
+        by_vpc[router.vpc.id].append(router)
+    sequences = []
+    for members in by_vpc.values():
+        ordered = sorted(members, key=lambda r: (-r.rank if r.role == "backup" else 1, r.name))
+        if primary_first:
+            ordered = [r for r in ordered if r.role == "primary"] + [
+                r for r in ordered if r.role != "primary"
+            ]
+        sequences.append([r.name for r in ordered])
+    depth = max((len(s) for s in sequences), default=0)
+    return [sorted(s[i] for s in sequences if i < len(s)) for i in range(depth)]
+
+
+class Aborted(ToolkitError):
+    """The operator interrupted the run."""
+
+
+def _check_abort(abort: threading.Event) -> None:
+    if abort.is_set():
+        raise Aborted("interrupted by the operator")
+
+
+def deploy_router(
+    task: Task,
+    options: DeployOptions,
+    abort: threading.Event,
+    wave: int,
+    progress: Progress,
+) -> Result:
+    """Nornir task: bring one router to its rendered config, safely. Never raises."""
+    router = router_of(task.host)
+    outcome = HostOutcome(task.host.name, router.vpc.id, router.role, router.rank, wave)
+    started = time.monotonic()
+    driver: PlatformDriver | None = None
+    applied = False
+
+    def step(name: str, begun: float) -> None:
+        outcome.timings[name] = round(time.monotonic() - begun, 3)
+
+    try:
+        _check_abort(abort)
+        begun = time.monotonic()
+        candidate = render_router(router, reveal_secrets=True)
+        driver = driver_for(task.host)
+        driver.open()
+        step("connect", begun)
+        begun = time.monotonic()
+        outcome.diff = redact(driver.diff(candidate))
+        step("diff", begun)
+        if not outcome.diff.strip():
+            outcome.status = "unchanged"
+            progress(f"  {outcome.host}: no changes")
+            return Result(host=task.host, result=outcome, changed=False)
+        if options.dry_run:
+            outcome.status = "would_change"
+            progress(f"  {outcome.host}: would change ({_count(outcome.diff)} diff lines)")
+            return Result(host=task.host, result=outcome, changed=False)
+        _check_abort(abort)
+        before = options.snapshot(driver) if options.snapshot else None
+        progress(
+            f"  {outcome.host}: applying (rollback in {options.confirm_timeout}s unless confirmed)"
+        )
+        begun = time.monotonic()
+        applied = True
+        driver.apply(candidate, confirm_timeout=options.confirm_timeout)
+        step("apply", begun)
+        begun = time.monotonic()
+        problems = _wait_healthy(driver, before, options, abort)
+        step("post_check", begun)
+        if problems:
+            raise PostCheckFailed("; ".join(problems))
+        _check_abort(abort)
+        begun = time.monotonic()
+        driver.confirm()
+        applied = False
+        step("confirm", begun)
+        outcome.status = "changed"
+        progress(f"  {outcome.host}: changed and confirmed")
+        return Result(host=task.host, result=outcome, changed=True)
+    except Exception as exc:
+        outcome.error = redact(f"{type(exc).__name__}: {exc}")
+        outcome.status = "failed"
+        if applied and driver is not None:
+            outcome.status = _roll_back(driver, outcome, progress)
+        elif isinstance(exc, Aborted):
+            outcome.status = "skipped"
+        log.warning("%s: %s", outcome.host, outcome.error)
+        progress(f"  {outcome.host}: {outcome.status}: {outcome.error}")
+        return Result(host=task.host, result=outcome, failed=outcome.status != "skipped")
+    finally:
+        if driver is not None:
+            try:
+                driver.close()
+            except Exception:
+                log.debug("%s: close failed", outcome.host, exc_info=True)
+        outcome.timings["total"] = round(time.monotonic() - started, 3)
+
+
+class PostCheckFailed(ToolkitError):
+    """The router did not come back healthy after the change."""
+
+
+def _roll_back(driver: PlatformDriver, outcome: HostOutcome, progress: Progress) -> Status:
+    progress(f"  {outcome.host}: rolling back")
+    try:
+        driver.rollback()
+    except Exception as exc:
+        outcome.error += redact(f"; ROLLBACK FAILED: {exc} (the automatic rollback timer is "
+                                "still armed; check the router)")  # fmt: skip
+        return "failed"
+    return "rolled_back"
+
+
+def _wait_healthy(
+    driver: PlatformDriver, before: object, options: DeployOptions, abort: threading.Event
+) -> list[str]:
+    """Poll the post-check until it passes or the settle time runs out."""
+    if options.post_check is None:
+        return []
+    deadline = time.monotonic() + options.settle_timeout
+    problems = options.post_check(driver, before)
+    while problems and time.monotonic() < deadline:
+        _check_abort(abort)
+        time.sleep(0.5)
+        problems = options.post_check(driver, before)
+    return problems
+
+
+def _count(diff: str) -> int:
+    return sum(
+        1 for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")
+    )
+
+
+def run_deploy(
+    nr: Nornir, options: DeployOptions, progress: Progress = stderr_progress
+) -> DeployReport:
+    """Deploy the selected hosts wave by wave; Ctrl-C rolls back what is unconfirmed."""
+    routers = {name: router_of(host) for name, host in nr.inventory.hosts.items()}
+    waves = plan_waves(routers, options.primary_first)
+    abort = threading.Event()
+    outcomes: dict[str, HostOutcome] = {}
+    stopped: dict[str, str] = {}
+    interrupted = False
+    for index, wave in enumerate(waves, start=1):
+        todo = [h for h in wave if routers[h].vpc.id not in stopped]
+        for host in wave:
+            if host not in todo:
+                outcomes[host] = _skipped(host, routers[host], index, stopped[routers[host].vpc.id])
+        if not todo or abort.is_set():
+            continue
+        progress(f"wave {index}/{len(waves)}: {', '.join(todo)}")
+        subset = nr.filter(filter_func=lambda h, todo=todo: h.name in todo)  # type: ignore[misc]
+        results, was_interrupted = _run_interruptible(
+            lambda subset=subset, index=index: subset.run(  # type: ignore[misc]
+                task=deploy_router, name="deploy", options=options, abort=abort, wave=index,
+                progress=progress, on_failed=True,
+            ),
+            abort,
+            progress,
+        )  # fmt: skip
+        interrupted = interrupted or was_interrupted
+        for host in todo:
+            outcome = _outcome_of(results, host, routers[host], index)
+            outcomes[host] = outcome
+            if not outcome.healthy:
+                stopped.setdefault(outcome.vpc, f"{host} {outcome.status} in wave {index}")
+    for host, router in routers.items():
+        if host not in outcomes:
+            reason = stopped.get(router.vpc.id, "interrupted before its wave")
+            outcomes[host] = _skipped(host, router, 0, reason)
+    ordered = sorted(outcomes.values(), key=lambda o: (o.wave or 99, o.vpc, o.host))
+    return DeployReport(ordered, interrupted=interrupted)
+
+
+def _skipped(host: str, router: Router, wave: int, reason: str) -> HostOutcome:
+    return HostOutcome(host, router.vpc.id, router.role, router.rank, wave, "skipped",
+                       error=f"not attempted: {reason}")  # fmt: skip
+
+
+def _outcome_of(results: object, host: str, router: Router, wave: int) -> HostOutcome:
+    try:
+        value = results[host][0].result  # type: ignore[index]
+    except (KeyError, IndexError, TypeError):
+        value = None
+    if isinstance(value, HostOutcome):
+        return value
+    outcome = HostOutcome(host, router.vpc.id, router.role, router.rank, wave, "failed")
+    outcome.error = "no result (task crashed)"
+    return outcome
+
+
+def _run_interruptible(
+    work: Callable[[], object], abort: threading.Event, progress: Progress
+) -> tuple[object, bool]:
+    """Run ``work`` in a thread so Ctrl-C in the main thread only sets ``abort``.
+
+    The hosts' tasks see the flag, skip what has not started and roll back what is
+    unconfirmed; we wait for them to finish so nothing is left half-applied.
+    """
+    box: dict[str, object] = {}
+    interrupted = False
+
+    def target() -> None:
+        box["result"] = work()
+
+    thread = threading.Thread(target=target, name="deploy-wave", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        try:
+            thread.join(0.2)
+        except KeyboardInterrupt:
+            interrupted = True
+            if not abort.is_set():
+                abort.set()
+                progress("interrupt: finishing safely, rolling back unconfirmed changes ...")
+            else:
+                progress("interrupt: still rolling back, please wait")
+    return box.get("result", {}), interrupted

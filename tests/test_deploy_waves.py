@@ -1,0 +1,39 @@
+"""Wave planning: routers that back each other up never share a wave; backups go first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from inventory_factory import GROUPS, base_hosts, base_router, write_inventory
+
+from tasks.deploy import plan_waves
+from tasks.inventory import load
+
+
+def two_vpcs(tmp_path: Path) -> dict[str, object]:
+    hosts = {f"a-{k}": v for k, v in base_hosts().items()}
+    vpc_x = {"id": "vpc-x", "networks": ["10.1.0.0/24"], "vgw": {"id": "vgw-x", "asn": 64512}}
+    groups = {**GROUPS, "vpc-x": {"data": {"vpc": vpc_x}}}
+    for name, role, rank, octet in (("x-r1", "primary", 0, 20), ("x-r2", "backup", 1, 21)):
+        host = base_router(name, role, rank, third_octet=octet)
+        host["groups"] = ["vpc-x"]
+        hosts[name] = host
+    nr = load(write_inventory(tmp_path, hosts, groups=groups))
+    return {n: h.data["router"] for n, h in nr.inventory.hosts.items()}
+
+
+def test_backups_first_highest_rank_first_one_router_per_vpc_per_wave(tmp_path: Path) -> None:
+    waves = plan_waves(two_vpcs(tmp_path))  # type: ignore[arg-type]
+    assert waves == [["a-r3", "x-r2"], ["a-r2", "x-r1"], ["a-r1"]]
+
+
+def test_primary_first_when_asked(tmp_path: Path) -> None:
+    waves = plan_waves(two_vpcs(tmp_path), primary_first=True)  # type: ignore[arg-type]
+    assert waves == [["a-r1", "x-r1"], ["a-r3", "x-r2"], ["a-r2"]]
+
+
+def test_no_wave_holds_two_routers_of_one_vpc(tmp_path: Path) -> None:
+    routers = two_vpcs(tmp_path)
+    for wave in plan_waves(routers):  # type: ignore[arg-type]
+        vpcs = [routers[h].vpc.id for h in wave]  # type: ignore[attr-defined]
+        assert len(vpcs) == len(set(vpcs))
