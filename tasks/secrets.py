@@ -1,6 +1,7 @@
 """Secret references: pre-shared keys and passwords are named in the inventory, never written.
 
-A reference says where the value lives (``env``, ``file``, ``ssm`` or ``secretsmanager``).
+A reference says where the value lives (``env``, ``file``, ``ssm`` or ``secretsmanager``; or
+``memory``, for keys this process fetched from AWS itself and must never write anywhere).
 Values are fetched only when a task really needs them (deploying a config), are remembered in
 a process-wide redaction set, and every line of output or logging goes through
 :func:`redact`, so a resolved key never reaches a terminal, a log file or a diff.
@@ -22,6 +23,11 @@ MASK = "********"
 
 _known_secrets: set[str] = set()
 _lock = threading.Lock()
+#: Process-local values behind ``memory:`` references (keys read from a VPN connection's
+#: customer gateway configuration): never in the environment, so child processes never see them.
+_memory_store: dict[str, str] = {}
+
+SOURCES = ("env", "file", "ssm", "secretsmanager", "memory")
 
 
 def remember_secret(value: str) -> None:
@@ -39,6 +45,14 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, MASK)
     return text
+
+
+def store_in_memory(name: str, value: str) -> SecretRef:
+    """Keep ``value`` in this process only, remember it for redaction, return its reference."""
+    remember_secret(value)
+    with _lock:
+        _memory_store[name] = value
+    return SecretRef(memory=name)
 
 
 class RedactingFilter(logging.Filter):
@@ -65,6 +79,9 @@ class SecretRef(BaseModel):
         psk: {ssm: /vpn/r1/t1/psk}
         psk: {secretsmanager: vpn/r1}       # the whole SecretString
         psk: {secretsmanager: vpn/r1, key: tunnel1}   # one key of a JSON SecretString
+
+    ``memory`` is set by code (:func:`store_in_memory`), not written in YAML: it names a key
+    this process fetched from AWS and holds only in memory.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -73,14 +90,15 @@ class SecretRef(BaseModel):
     file: str | None = None
     ssm: str | None = None
     secretsmanager: str | None = None
+    memory: str | None = None
     key: str | None = None
 
     @model_validator(mode="after")
     def _exactly_one_source(self) -> SecretRef:
-        given = [s for s in ("env", "file", "ssm", "secretsmanager") if getattr(self, s)]
+        given = [s for s in SOURCES if getattr(self, s)]
         if len(given) != 1:
             raise ValueError(
-                "a secret reference needs exactly one of env, file, ssm, secretsmanager "
+                "a secret reference needs exactly one of env, file, ssm, secretsmanager, memory "
                 f"(got {given or 'none'}); plain-text secrets are not accepted"
             )
         if self.key and not self.secretsmanager:
@@ -88,8 +106,8 @@ class SecretRef(BaseModel):
         return self
 
     @property
-    def kind(self) -> Literal["env", "file", "ssm", "secretsmanager"]:
-        for source in ("env", "file", "ssm", "secretsmanager"):
+    def kind(self) -> Literal["env", "file", "ssm", "secretsmanager", "memory"]:
+        for source in SOURCES:
             if getattr(self, source):
                 return source  # type: ignore[return-value]
         raise AssertionError("validated reference without a source")
@@ -117,6 +135,15 @@ def _fetch(ref: SecretRef, session: Any | None) -> str:
                 "reference at a file, SSM or Secrets Manager)"
             )
         return os.environ[ref.env]
+    if ref.memory:
+        with _lock:
+            value = _memory_store.get(ref.memory)
+        if value is None:
+            raise SecretError(
+                f"secret {ref.describe()} is not held by this process (keys read from AWS live "
+                "only in the process that fetched them; load the inventory with AWS enrichment)"
+            )
+        return value
     if ref.file:
         path = Path(ref.file).expanduser()
         try:
