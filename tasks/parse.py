@@ -158,7 +158,11 @@ def parse(platform: str, command: str, raw: str) -> Parsed:
         raise ParseError(f"{command!r} on {platform}: output is not in a known format")
     found = run_template(variant.template, raw)
     builder = _BUILDERS[variant.template.relative_to(PARSERS_DIR).as_posix()]
-    return builder(found)
+    try:
+        return builder(found)
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
+        # A template matched lines in a shape the builder did not expect (mangled output).
+        raise ParseError(f"{command!r} on {platform}: unexpected output ({exc!r})") from exc
 
 
 # --- unit conversion -------------------------------------------------------------------------
@@ -406,6 +410,8 @@ def _v12_hash(text: str) -> str | None:
 def _ipsec_v12(found: dict[str, Any]) -> list[IpsecSa]:
     sas: list[IpsecSa] = []
     for peer in _as_list(found.get("peers")):
+        if "remote_address" not in peer:
+            continue  # the address line is missing: its tunnels belong to no known peer
         description = peer.get("description", "").strip().removeprefix("Description:").strip()
         for row in _as_list(peer.get("tunnels")):
             *tunnel, state = row["tunnel_state"].split()

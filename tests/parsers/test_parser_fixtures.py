@@ -27,7 +27,7 @@ def _case(raw: Path) -> tuple[str, str, dict]:
 
 @pytest.mark.parametrize("raw", RAWS, ids=[str(r.relative_to(FIXTURES)) for r in RAWS])
 def test_fixture(raw: Path) -> None:
-    platform, slug, doc = _case(raw)
+    platform, _, doc = _case(raw)
     text = raw.read_text()
     if "error" in doc:
         with pytest.raises(ParseError) as caught:
