@@ -1,0 +1,472 @@
+"""Bring the lab up and down: plumbing, boxes, daemons, the AWS side, and readiness.
+
+``up`` is idempotent (a healthy lab of the same topology is left as it is; anything else the
+lab made is cleaned first), and ``down`` removes every namespace, process, interface, mount and
+file the lab made: processes by the PIDs it recorded (and any process left inside one of its own
+``<prefix>-*`` namespaces, which only the lab creates), namespaces by name prefix, the host's
+management veth, and the runtime directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import secrets
+import shutil
+import socket
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from tasks.lab import apply, aws, charon, frr, netns, preflight, procs, sshd
+from tasks.lab.box import Box
+from tasks.lab.inventory import COMMITTED_DIR, write_config, write_inventory
+from tasks.lab.topology import DEFAULT_TOPOLOGY, LabError, Plan, Topology, load_topology
+
+log = logging.getLogger(__name__)
+
+STATE_FILE = "state.json"
+
+
+# ---- boxes of a plan -------------------------------------------------------------------------
+
+
+def router_box(plan: Plan, name: str) -> Box:
+    r = plan.router(name)
+    return Box(plan.runtime, r.ns, r.name)
+
+
+def aws_box(plan: Plan, t: Any) -> Box:
+    return Box(plan.runtime, t.aws_ns, f"aws-{t.router}-{t.index + 1}")
+
+
+def vgw_box(plan: Plan) -> Box:
+    return Box(plan.runtime, plan.vgw_ns, "vgw")
+
+
+def all_boxes(plan: Plan) -> list[Box]:
+    return [
+        vgw_box(plan),
+        *(router_box(plan, r.name) for r in plan.routers),
+        *(aws_box(plan, t) for t in plan.tunnels),
+    ]
+
+
+# ---- state -----------------------------------------------------------------------------------
+
+
+def read_state(runtime: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((runtime / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def write_state(plan: Plan, **fields: Any) -> None:
+    state = {"topology": plan.topo.model_dump(mode="json"), **fields}
+    (plan.runtime / STATE_FILE).write_text(json.dumps(state, indent=2), encoding="utf-8")
+
+
+def healthy(plan: Plan) -> bool:
+    """Every namespace exists and every recorded daemon is alive."""
+    if set(plan.namespaces) - set(netns.existing(plan.topo.prefix)):
+        return False
+    for box in all_boxes(plan):
+        pids = box.pids()
+        if "anchor" not in pids or not all(procs.alive(p) for p in pids.values()):
+            return False
+    return True
+
+
+# ---- plumbing --------------------------------------------------------------------------------
+
+
+def plumb(plan: Plan) -> None:
+    """Namespaces, veths, bridges, addresses and routes; forwarding where routing happens."""
+    p = plan
+    topo = p.topo
+    under, inet, bb, vpc, mgmt = (
+        topo.underlay.prefixlen,
+        topo.internet.prefixlen,
+        topo.backbone.prefixlen,
+        topo.vpc_network.prefixlen,
+        topo.management.prefixlen,
+    )
+    root = [f"netns add {ns}" for ns in p.namespaces]
+    root += [
+        f"link add {p.host_mgmt_if} type veth peer name uplink netns {p.mgmt_ns}",
+        f"link add eth0 netns {p.inet_ns} type veth peer name inet0 netns {p.isp_ns}",
+        f"link add eth0 netns {p.vpc_ns} type veth peer name vpc0 netns {p.vgw_ns}",
+        f"address add {p.host_mgmt}/{mgmt} dev {p.host_mgmt_if}",
+        f"link set {p.host_mgmt_if} up",
+    ]
+    per_ns: dict[str, list[str]] = {ns: ["link set lo up"] for ns in p.namespaces}
+    per_ns[p.mgmt_ns] += [
+        "link add br0 type bridge",
+        "link set br0 up",
+        "link set uplink master br0 up",
+    ]
+    per_ns[p.isp_ns] += [
+        "link add br0 type bridge",
+        f"address add {p.isp_underlay}/{under} dev br0",
+        "link set br0 up",
+        f"address add {p.isp_internet}/{inet} dev inet0",
+        "link set inet0 up",
+    ]
+    per_ns[p.inet_ns] += [
+        f"address add {p.inet_host}/{inet} dev eth0",
+        "link set eth0 up",
+        f"route add default via {p.isp_internet}",
+    ]
+    per_ns[p.vgw_ns] += [
+        "link add bb0 type bridge",
+        f"address add {p.vgw_backbone}/{bb} dev bb0",
+        "link set bb0 up",
+        f"address add {p.vgw_vpc}/{vpc} dev vpc0",
+        "link set vpc0 up",
+    ]
+    per_ns[p.vpc_ns] += [
+        f"address add {p.vpc_host}/{vpc} dev eth0",
+        "link set eth0 up",
+        f"route add default via {p.vgw_vpc}",
+    ]
+    for r in p.routers:
+        root += [
+            f"link add mgmt0 netns {r.ns} type veth peer name {r.name} netns {p.mgmt_ns}",
+            f"link add eth0 netns {r.ns} type veth peer name {r.name} netns {p.isp_ns}",
+        ]
+        per_ns[p.mgmt_ns].append(f"link set {r.name} master br0 up")
+        per_ns[p.isp_ns].append(f"link set {r.name} master br0 up")
+        per_ns[r.ns] += [
+            f"address add {r.mgmt}/{mgmt} dev mgmt0",
+            "link set mgmt0 up",
+            f"address add {r.wan}/{under} dev eth0",
+            "link set eth0 up",
+            f"route add default via {p.isp_underlay}",
+        ]
+        for t in r.tunnels:
+            port = f"a-{r.name}-{t.index + 1}"
+            root += [
+                f"link add eth0 netns {t.aws_ns} type veth peer name {port} netns {p.isp_ns}",
+                f"link add bb0 netns {t.aws_ns} type veth peer name {port} netns {p.vgw_ns}",
+            ]
+            per_ns[p.isp_ns].append(f"link set {port} master br0 up")
+            per_ns[p.vgw_ns].append(f"link set {port} master bb0 up")
+            per_ns[t.aws_ns] += [
+                f"address add {t.aws_outside}/{under} dev eth0",
+                "link set eth0 up",
+                f"address add {t.aws_backbone}/{bb} dev bb0",
+                "link set bb0 up",
+            ]
+    netns.finish([netns.batch(root)])
+    netns.finish([netns.batch(lines, ns) for ns, lines in per_ns.items()])
+    forwarding = [p.isp_ns, p.vgw_ns, *(r.ns for r in p.routers), *(t.aws_ns for t in p.tunnels)]
+    for ns in forwarding:
+        netns.sysctl(ns, {"net.ipv4.ip_forward": "1"})
+
+
+# ---- secrets and files -----------------------------------------------------------------------
+
+
+def make_secrets(plan: Plan) -> dict[tuple[str, str], str]:
+    """Random PSK per tunnel into ``<runtime>/secrets/`` (mode 0600); never printed."""
+    folder = plan.runtime / "secrets"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    psks = {}
+    for t in plan.tunnels:
+        path = plan.psk_file(t.router, t.name)
+        if not path.exists():
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(24) + "\n", encoding="ascii")
+        psks[(t.router, t.name)] = path.read_text(encoding="ascii").strip()
+    return psks
+
+
+def config_file_for(plan: Plan) -> Path:
+    """Write the lab's Nornir config (absolute paths) and, if needed, its inventory."""
+    target = plan.runtime / "nornir.yaml"
+    if _is_default(plan.topo):
+        return write_config(COMMITTED_DIR, target)
+    return write_inventory(plan.topo, plan.runtime)
+
+
+def _is_default(topo: Topology) -> bool:
+    try:
+        return load_topology(DEFAULT_TOPOLOGY) == topo
+    except LabError:
+        return False
+
+
+def seed_boxes(plan: Plan, psks: dict[tuple[str, str], str], models: dict[str, Any]) -> None:
+    pub = sshd.client_key(plan.ssh_key)
+    vgw = vgw_box(plan)
+    vgw.prepare()
+    frr.seed(vgw, aws.vgw_frr(plan))
+    for r in plan.routers:
+        box = router_box(plan, r.name)
+        box.prepare()
+        frr.seed(box, frr.factory_config(r.name))
+        sshd.seed(box, str(r.mgmt), pub)
+        for t in r.tunnels:
+            charon.seed(box, t.name, t.index)
+        for t in r.tunnels:
+            ab = aws_box(plan, t)
+            ab.prepare()
+            frr.seed(ab, aws.endpoint_frr(plan, t))
+            charon.seed(ab, "aws", 0)
+            ab.seed(
+                "/etc/swanctl/lab.conf",
+                aws.endpoint_swanctl(t, models[r.name], psks[(r.name, t.name)]),
+                mode=0o600,
+            )
+
+
+# ---- start -----------------------------------------------------------------------------------
+
+
+def _start_router(plan: Plan, name: str) -> None:
+    r = plan.router(name)
+    box = router_box(plan, name)
+    frr.start(box, frr.ROUTER_DAEMONS)
+    sshd.start(box)
+    charon.start_in_order(box, [t.name for t in r.tunnels])
+
+
+def _start_endpoint(plan: Plan, t: Any) -> None:
+    box = aws_box(plan, t)
+    frr.start(box, frr.AWS_DAEMONS)
+    charon.start_in_order(box, ["aws"])
+    proc = box.run(
+        ["ip", "-batch", "-"],
+        input=(f"link set dev ipsec0 mtu 1399 up\naddress replace {t.aws_inside}/30 dev ipsec0\n"),
+    )
+    if proc.returncode != 0:
+        raise LabError(f"{box.ns}: inside address: {proc.stderr.strip()}")
+    procs.wait_for(lambda: charon.vici_ready(box, "aws"), 10, f"{box.ns} vici")
+    charon.swanctl(box, "aws", "--load-all", "--file", "/etc/swanctl/lab.conf")
+
+
+def _ssh_listening(address: str) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex((address, 22)) == 0
+
+
+def _parallel(jobs: list[tuple[Any, tuple[Any, ...]]]) -> None:
+    with ThreadPoolExecutor(max_workers=max(1, len(jobs))) as pool:
+        futures = [pool.submit(fn, *args) for fn, args in jobs]
+        errors = []
+        for f in futures:
+            try:
+                f.result()
+            except Exception as exc:
+                errors.append(exc)
+    if errors:
+        raise LabError("; ".join(str(e) for e in errors)) from errors[0]
+
+
+def router_models(config_file: Path) -> dict[str, Any]:
+    from tasks.inventory import load, router_of
+
+    nr = load(config_file)
+    return {name: router_of(host) for name, host in nr.inventory.hosts.items()}
+
+
+def configure_router(plan: Plan, model: Any) -> None:
+    """Render the router's ``frr`` templates and apply them the way a deploy would."""
+    from tasks.render import render_router
+
+    box = router_box(plan, model.name)
+    files = render_router(model, reveal_secrets=True)
+    apply.write_files(box, files)
+    apply.execute(box, apply.apply_commands(model, files))
+
+
+def factory_reset_router(plan: Plan, model: Any) -> None:
+    box = router_box(plan, model.name)
+    apply.write_files(box, apply.factory_files(model))
+    apply.execute(box, apply.factory_commands(model))
+
+
+def up(
+    topo: Topology | None = None,
+    configured: bool = False,
+    timeout: float = 60,
+    euid: int | None = None,
+) -> dict[str, Any]:
+    """Build the lab (or leave a healthy one as it is); returns timings and what was done."""
+    preflight.check(euid=euid)
+    topo = topo or load_topology()
+    plan = Plan(topo)
+    t0 = time.monotonic()
+    state = read_state(plan.runtime)
+    if state and state.get("topology") == topo.model_dump(mode="json") and healthy(plan):
+        models = router_models(plan.runtime / "nornir.yaml")
+        if configured and not state.get("configured"):
+            _parallel([(configure_router, (plan, m)) for m in models.values()])
+            wait_ready(plan, configured=True, timeout=timeout)
+            write_state(plan, configured=True, started=state.get("started"))
+        return {"action": "already up", "seconds": time.monotonic() - t0}
+    down(topo.prefix, plan.runtime)
+    plan.runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
+    write_state(plan, configured=False, started=time.time(), phase="building")
+    try:
+        psks = make_secrets(plan)
+        config_file = config_file_for(plan)
+        models = router_models(config_file)
+        seed_boxes(plan, psks, models)
+        plumb(plan)
+        boxes = all_boxes(plan)
+        for box in boxes:
+            box.start_anchor()
+        for box in boxes:
+            procs.wait_for(box.ready, 10, f"{box.ns} anchor", interval=0.005)
+        jobs: list[tuple[Any, tuple[Any, ...]]] = [(frr.start, (vgw_box(plan), frr.AWS_DAEMONS))]
+        jobs += [(_start_endpoint, (plan, t)) for t in plan.tunnels]
+        jobs += [(_start_router, (plan, r.name)) for r in plan.routers]
+        _parallel(jobs)
+        if configured:
+            _parallel([(configure_router, (plan, models[r.name])) for r in plan.routers])
+        wait_ready(plan, configured=configured, timeout=timeout)
+    except BaseException:
+        log.error("lab up failed; logs under %s", plan.runtime / "boxes")
+        raise
+    write_state(plan, configured=configured, started=time.time(), phase="up")
+    return {"action": "built", "seconds": time.monotonic() - t0}
+
+
+# ---- readiness -------------------------------------------------------------------------------
+
+
+def wait_ready(plan: Plan, configured: bool, timeout: float = 60) -> None:
+    """Factory: sshd, FRR and charons answer. Configured: also every BGP session Established
+    and the VGW holding a best path to 0.0.0.0/0."""
+
+    def daemons_up() -> bool:
+        for r in plan.routers:
+            box = router_box(plan, r.name)
+            if not frr.ready(box, frr.ROUTER_DAEMONS) or not _ssh_listening(str(r.mgmt)):
+                return False
+            if not all(charon.vici_ready(box, t.name) for t in r.tunnels):
+                return False
+        return frr.ready(vgw_box(plan), frr.AWS_DAEMONS)
+
+    procs.wait_for(daemons_up, timeout, "daemons (FRR, sshd, charon)")
+    if not configured:
+        return
+
+    def established() -> bool:
+        for r in plan.routers:
+            peers = frr.bgp_peers(router_box(plan, r.name))
+            if len(peers) != len(r.tunnels) or any(
+                p.get("state") != "Established" for p in peers.values()
+            ):
+                return False
+        return vgw_best(plan) is not None
+
+    procs.wait_for(established, timeout, "BGP sessions Established", interval=0.05)
+
+
+def vgw_best(plan: Plan) -> dict[str, str] | None:
+    """Which router and tunnel the VGW's one best path to 0.0.0.0/0 goes through."""
+    data = frr.vtysh_json(vgw_box(plan), "show ip route 0.0.0.0/0 json")
+    for route in data.get("0.0.0.0/0", []):
+        if route.get("protocol") != "bgp" or not route.get("selected"):
+            continue
+        for hop in route.get("nexthops", []):
+            if hop.get("active"):
+                for t in plan.tunnels:
+                    if str(t.aws_backbone) == hop.get("ip"):
+                        return {"router": t.router, "tunnel": t.name, "nexthop": hop["ip"]}
+    return None
+
+
+# ---- down ------------------------------------------------------------------------------------
+
+
+def _pids_in_namespaces(prefix: str) -> list[int]:
+    """Processes inside the lab's own namespaces (only the lab creates ``<prefix>-*``)."""
+    inodes = set()
+    for ns in netns.existing(prefix):
+        with contextlib.suppress(OSError):
+            inodes.add(Path(netns.NETNS_DIR / ns).stat().st_ino)
+    if not inodes:
+        return []
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            if (entry / "ns" / "net").stat().st_ino in inodes:
+                found.append(int(entry.name))
+    return found
+
+
+def down(prefix: str = "vha", runtime: Path = Path("/run/vpc-ha-lab")) -> dict[str, Any]:
+    """Remove everything the lab made; safe to run when nothing is up."""
+    t0 = time.monotonic()
+    recorded: list[int] = []
+    boxes_dir = runtime / "boxes"
+    if boxes_dir.is_dir():
+        for pid_file in boxes_dir.glob("*/pid/*.pid"):
+            pid = procs.read_pid(pid_file)
+            if pid and _in_lab_namespace(pid, prefix):
+                recorded.append(pid)
+    stray = [p for p in _pids_in_namespaces(prefix) if p not in recorded]
+    hard = procs.stop(recorded + stray)
+    namespaces = netns.existing(prefix)
+    if namespaces:
+        netns.finish([netns.batch([f"netns del {ns}" for ns in namespaces])], check=False)
+    host_if = f"{prefix}-mgmt0"
+    if Path(f"/sys/class/net/{host_if}").exists():
+        netns.run(["ip", "link", "del", host_if], check=False)
+    _unmount_under(runtime)
+    if runtime.exists():
+        shutil.rmtree(runtime, ignore_errors=True)
+    return {
+        "stopped": len(recorded) + len(stray),
+        "killed": len(hard),
+        "namespaces": namespaces,
+        "seconds": time.monotonic() - t0,
+    }
+
+
+def _in_lab_namespace(pid: int, prefix: str) -> bool:
+    """A recorded PID is only ours if it still runs inside one of the lab's namespaces."""
+    try:
+        ino = Path(f"/proc/{pid}/ns/net").stat().st_ino
+    except OSError:
+        return False
+    for ns in netns.existing(prefix):
+        with contextlib.suppress(OSError):
+            if (netns.NETNS_DIR / ns).stat().st_ino == ino:
+                return True
+    return False
+
+
+def _unmount_under(path: Path) -> None:
+    for mount in reversed(lab_mounts(path)):
+        netns.run(["umount", "-l", mount], check=False)
+
+
+def lab_mounts(runtime: Path, prefix: str = "vha") -> list[str]:
+    """Mount points in the host's mount namespace that belong to the lab."""
+    found = []
+    for line in Path("/proc/self/mountinfo").read_text(encoding="utf-8").splitlines():
+        point = line.split()[4]
+        if point.startswith(str(runtime)) or point.startswith(f"/run/netns/{prefix}-"):
+            found.append(point)
+    return found
+
+
+def leftovers(prefix: str = "vha", runtime: Path = Path("/run/vpc-ha-lab")) -> dict[str, list]:
+    """What of the lab still exists (all empty after ``down``)."""
+    return {
+        "namespaces": netns.existing(prefix),
+        "processes": _pids_in_namespaces(prefix),
+        "interfaces": [i for i in socket.if_nameindex() if i[1].startswith(f"{prefix}-")],
+        "mounts": lab_mounts(runtime, prefix),
+        "runtime": [str(runtime)] if runtime.exists() else [],
+    }

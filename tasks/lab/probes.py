@@ -1,0 +1,147 @@
+"""UDP probes from the VPC host to the internet host: which NAT address did traffic leave by?
+
+Sockets are opened inside the lab namespaces (see :func:`tasks.lab.netns.netns_socket`), so no
+helper process is needed; packets only ever go to the internet host's lab address.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+import time
+from dataclasses import dataclass
+
+from tasks.lab.netns import netns_socket
+from tasks.lab.topology import Plan
+
+PORT = 33434
+_MAGIC = b"VHAP"
+
+
+@dataclass(frozen=True)
+class ProbeRecord:
+    seq: int
+    source: str
+    sent: float  # time.monotonic() at the sender
+    received: float  # time.monotonic() at the receiver
+
+
+def _receiver(plan: Plan, port: int) -> socket.socket:
+    sock = netns_socket(plan.inet_ns)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((str(plan.inet_host), port))
+    return sock
+
+
+def probe_source(plan: Plan, timeout: float = 1.0, port: int = PORT + 1) -> str | None:
+    """Send one probe; the source address the internet host saw, or None when it was lost."""
+    rx = _receiver(plan, port)
+    tx = netns_socket(plan.vpc_ns)
+    try:
+        rx.settimeout(timeout)
+        nonce = struct.pack("!d", time.monotonic())
+        tx.sendto(_MAGIC + nonce, (str(plan.inet_host), port))
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            rx.settimeout(remaining)
+            try:
+                data, (source, _port) = rx.recvfrom(2048)
+            except TimeoutError:
+                return None
+            if data == _MAGIC + nonce:
+                return source
+    finally:
+        rx.close()
+        tx.close()
+
+
+class ProbeStream:
+    """A bounded stream of probes: ``rate`` per second for at most ``duration`` seconds.
+
+    ``start()`` opens the receiver (internet host) and sender (VPC host) threads; ``stop()``
+    ends them and returns the records received, in arrival order. Each packet is 16 bytes to
+    the internet host's lab address.
+    """
+
+    def __init__(
+        self, plan: Plan, rate: float = 50, duration: float = 120, port: int = PORT
+    ) -> None:
+        if not 0 < rate <= 1000:
+            raise ValueError("rate must be in (0, 1000] probes per second")
+        if not 0 < duration <= 600:
+            raise ValueError("duration must be in (0, 600] seconds")
+        self.plan, self.rate, self.duration, self.port = plan, rate, duration, port
+        self.records: list[ProbeRecord] = []
+        self.sent = 0
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._rx: socket.socket | None = None
+        self._tx: socket.socket | None = None
+
+    def start(self) -> ProbeStream:
+        self._rx = _receiver(self.plan, self.port)
+        self._rx.settimeout(0.1)
+        self._tx = netns_socket(self.plan.vpc_ns)
+        self._threads = [
+            threading.Thread(target=self._receive, daemon=True, name="probe-rx"),
+            threading.Thread(target=self._send, daemon=True, name="probe-tx"),
+        ]
+        for t in self._threads:
+            t.start()
+        return self
+
+    def _send(self) -> None:
+        assert self._tx is not None
+        interval = 1.0 / self.rate
+        start = time.monotonic()
+        seq = 0
+        while not self._stop.is_set():
+            now = time.monotonic()
+            if now - start >= self.duration:
+                break
+            payload = _MAGIC + struct.pack("!Id", seq, now)
+            try:
+                self._tx.sendto(payload, (str(self.plan.inet_host), self.port))
+            except OSError:
+                pass  # no route for a moment: counted as lost
+            seq += 1
+            self.sent = seq
+            self._stop.wait(max(0.0, start + seq * interval - time.monotonic()))
+
+    def _receive(self) -> None:
+        assert self._rx is not None
+        while not self._stop.is_set() or self._pending():
+            try:
+                data, (source, _port) = self._rx.recvfrom(2048)
+            except TimeoutError:
+                if self._stop.is_set():
+                    return
+                continue
+            except OSError:
+                return
+            if len(data) == 16 and data.startswith(_MAGIC):
+                seq, sent = struct.unpack("!Id", data[4:])
+                self.records.append(ProbeRecord(seq, source, sent, time.monotonic()))
+
+    def _pending(self) -> bool:
+        return False
+
+    def stop(self) -> list[ProbeRecord]:
+        time.sleep(0.2)  # let in-flight probes land
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=2)
+        for s in (self._tx, self._rx):
+            if s is not None:
+                s.close()
+        return list(self.records)
+
+    def __enter__(self) -> ProbeStream:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
