@@ -69,6 +69,19 @@ def connect(host: Host, device_type: str) -> BaseConnection:
             "and update the known-hosts file before deploying"
         ) from exc
     except NetmikoTimeoutException as exc:
+        # netmiko re-raises every paramiko SSHException from connect() as a timeout; the
+        # host-key verdicts survive only as the exception it was raised while handling.
+        cause = exc.__context__
+        if isinstance(cause, BadHostKeyException):
+            raise ConnectError(
+                f"{where}: host key changed (possible man-in-the-middle); verify the router's "
+                "key and update the known-hosts file before deploying"
+            ) from cause
+        if isinstance(cause, SSHException) and "not found in known_hosts" in str(cause):
+            raise ConnectError(
+                f"{where}: host key unknown and strict host-key checking is on; add the "
+                "router's verified key to the known-hosts file"
+            ) from cause
         raise ConnectError(f"{where}: unreachable ({_first_line(exc)})") from exc
     except (SSHException, OSError, ValueError) as exc:
         raise ConnectError(f"{where}: SSH failed: {_first_line(exc)}") from exc
