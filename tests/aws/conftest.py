@@ -137,3 +137,17 @@ def example_routers(example_nornir_config: Path) -> list[Router]:
     """router1 (primary) and router2 (backup N+1) of the example inventory."""
     nr = load(example_nornir_config)
     return sorted((router_of(h) for h in nr.inventory.hosts.values()), key=lambda r: r.name)
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """Runbooks replace the root logger's handlers; put the test runner's back afterwards."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    for handler in root.handlers:
+        if handler not in handlers:
+            handler.close()
+    root.handlers[:], root.level = handlers, level
