@@ -1,4 +1,4 @@
-"""Fixtures for driver tests: a SCRIPTED VyOS device (not a real router) and hosts aimed at it."""
+"""Fixtures for driver tests: a SCRIPTED VyOS device (a paramiko server, not a real router)."""
 
 from __future__ import annotations
 
