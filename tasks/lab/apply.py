@@ -14,7 +14,10 @@ an ordinary Debian FRR + strongSwan router, and a deploy does exactly this:
      tunnel (connections not in the file are unloaded; ``start_action = start`` initiates)
    - ``install -m 640 -o frr -g frr /etc/vpc-ha/frr.conf /etc/frr/frr.conf`` then
      ``/usr/lib/frr/frr-reload.py --reload --stdout /etc/frr/frr.conf`` (a diff against the
-     running config: lines removed from the file are removed from the daemons)
+     running config: lines removed from the file are removed from the daemons), then
+     ``vtysh -c 'configure terminal' -c 'bgp route-map delay-timer 0' -c 'no bgp route-map
+     delay-timer'``: config unchanged, but bgpd runs its pending route-map update at once
+     instead of holding new sessions for its 5 s route-map delay (saves ~4 s per deploy)
 
 :func:`factory_commands` takes a router back to factory state the same way (terminates and
 unloads the tunnels, deletes the nft table, flushes the tunnel addresses, reloads an FRR
@@ -41,11 +44,19 @@ def _uri(router: Router, tunnel_name: str) -> str:
     return tunnel.vici_uri or SWANCTL_DEFAULT_URI
 
 
+#: Leaves the config as it was but runs bgpd's pending route-map update now: after a config
+#: change bgpd holds new sessions until its route-map delay timer (5 s) fires.
+FLUSH_ROUTE_MAPS = (
+    "printf 'bgp route-map delay-timer 0\\nno bgp route-map delay-timer\\n' | vtysh -f /dev/stdin"
+)
+
+
 def frr_reload(path: str) -> list[str]:
     q = shlex.quote(path)
     return [
         f"install -m 640 -o frr -g frr {q} /etc/frr/frr.conf",
         f"{FRR_RELOAD} --reload --stdout /etc/frr/frr.conf",
+        FLUSH_ROUTE_MAPS,
     ]
 
 

@@ -3,7 +3,8 @@
 - One box per VGW tunnel endpoint (``vha-aws-<router>-<k>``): a charon on the standard ports
   answering the router's tunnel (responder: ``remote_port`` set to the router's IKE port,
   ``start_action = none``), the inside address ``.1`` of the /30 on its TUN device, and an FRR
-  speaking eBGP (ASN 64512, holdtime 30, keepalive 10, connect timer 1 s) to the router. It
+  speaking eBGP (ASN 64512, holdtime 30, keepalive 10) to the router, passively: the router
+  opens the session (both sides connecting at once collided and backed off for seconds). It
   sends the VPC network with MED 100 on tunnel 1 and 200 on tunnel 2, as AWS does, and passes
   what the router advertises to the VGW over iBGP (next-hop-self).
 - The VGW box (``vha-vgw``): an FRR that hears every endpoint over iBGP, originates the VPC
@@ -40,11 +41,13 @@ router bgp {topo.vgw_asn}
  bgp router-id {t.aws_backbone}
  no bgp ebgp-requires-policy
  no bgp default ipv4-unicast
+ coalesce-time 50
  neighbor {n} remote-as {topo.customer_asn}
  neighbor {n} description {t.router} {t.name}
  neighbor {n} update-source {t.aws_inside}
  neighbor {n} timers 10 30
  neighbor {n} timers connect 1
+ neighbor {n} passive
  neighbor {plan.vgw_backbone} remote-as {topo.vgw_asn}
  neighbor {plan.vgw_backbone} description vgw
  neighbor {plan.vgw_backbone} timers 10 30
@@ -73,6 +76,7 @@ def vgw_frr(plan: Plan) -> str:
         f" bgp router-id {plan.vgw_backbone}",
         " no bgp ebgp-requires-policy",
         " no bgp default ipv4-unicast",
+        " coalesce-time 50",
         " neighbor ENDPOINTS peer-group",
         f" neighbor ENDPOINTS remote-as {topo.vgw_asn}",
         " neighbor ENDPOINTS timers 10 30",

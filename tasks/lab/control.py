@@ -15,6 +15,7 @@ import logging
 import secrets
 import shutil
 import socket
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -226,17 +227,33 @@ def seed_boxes(plan: Plan, psks: dict[tuple[str, str], str], models: dict[str, A
 # ---- start -----------------------------------------------------------------------------------
 
 
-def _start_router(plan: Plan, name: str) -> None:
+def _start_router(
+    plan: Plan,
+    name: str,
+    model: Any = None,
+    endpoints: dict[str, threading.Event] | None = None,
+    timeout: float = 20,
+) -> None:
+    """Start a router's daemons; with ``model``, configure it once its VGW endpoints answer."""
     r = plan.router(name)
     box = router_box(plan, name)
     frr.start(box, frr.ROUTER_DAEMONS)
     sshd.start(box)
     charon.start_in_order(box, [t.name for t in r.tunnels])
+    if model is None:
+        return
+    for t in r.tunnels:
+        procs.wait_for(lambda t=t: charon.vici_ready(box, t.name), timeout, f"{r.ns} vici")
+        if endpoints is not None and not endpoints[t.aws_ns].wait(timeout):
+            raise LabError(f"{t.aws_ns}: VGW endpoint not ready after {timeout:.0f}s")
+    procs.wait_for(lambda: frr.ready(box, frr.ROUTER_DAEMONS), timeout, f"{r.ns} FRR")
+    configure_router(plan, model)
 
 
-def _start_endpoint(plan: Plan, t: Any) -> None:
+def _start_endpoint(plan: Plan, t: Any, done: threading.Event | None = None) -> None:
     box = aws_box(plan, t)
-    frr.start(box, frr.AWS_DAEMONS)
+    # The TUN device and its address first, FRR after: zebra was seen to miss an address
+    # added to a fresh TUN device while it was starting.
     charon.start_in_order(box, ["aws"])
     proc = box.run(
         ["ip", "-batch", "-"],
@@ -244,8 +261,11 @@ def _start_endpoint(plan: Plan, t: Any) -> None:
     )
     if proc.returncode != 0:
         raise LabError(f"{box.ns}: inside address: {proc.stderr.strip()}")
+    frr.start(box, frr.AWS_DAEMONS)
     procs.wait_for(lambda: charon.vici_ready(box, "aws"), 10, f"{box.ns} vici")
     charon.swanctl(box, "aws", "--load-all", "--file", "/etc/swanctl/lab.conf")
+    if done is not None:
+        done.set()
 
 
 def _ssh_listening(address: str) -> bool:
@@ -312,29 +332,42 @@ def up(
     down(topo.prefix, plan.runtime)
     plan.runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
     write_state(plan, configured=False, started=time.time(), phase="building")
+    marks: dict[str, float] = {}
+
+    def mark(name: str) -> None:
+        marks[name] = round(time.monotonic() - t0, 3)
+
     try:
         psks = make_secrets(plan)
         config_file = config_file_for(plan)
         models = router_models(config_file)
+        mark("inventory")
         seed_boxes(plan, psks, models)
+        mark("seeded")
         plumb(plan)
+        mark("plumbed")
         boxes = all_boxes(plan)
         for box in boxes:
             box.start_anchor()
         for box in boxes:
             procs.wait_for(box.ready, 10, f"{box.ns} anchor", interval=0.005)
+        mark("anchors")
         jobs: list[tuple[Any, tuple[Any, ...]]] = [(frr.start, (vgw_box(plan), frr.AWS_DAEMONS))]
-        jobs += [(_start_endpoint, (plan, t)) for t in plan.tunnels]
-        jobs += [(_start_router, (plan, r.name)) for r in plan.routers]
+        done = {t.aws_ns: threading.Event() for t in plan.tunnels}
+        jobs += [(_start_endpoint, (plan, t, done[t.aws_ns])) for t in plan.tunnels]
+        jobs += [
+            (_start_router, (plan, r.name, models[r.name] if configured else None, done))
+            for r in plan.routers
+        ]
         _parallel(jobs)
-        if configured:
-            _parallel([(configure_router, (plan, models[r.name])) for r in plan.routers])
+        mark("daemons" + (" and configured" if configured else ""))
         wait_ready(plan, configured=configured, timeout=timeout)
+        mark("ready")
     except BaseException:
         log.error("lab up failed; logs under %s", plan.runtime / "boxes")
         raise
     write_state(plan, configured=configured, started=time.time(), phase="up")
-    return {"action": "built", "seconds": time.monotonic() - t0}
+    return {"action": "built", "seconds": time.monotonic() - t0, "phases": marks}
 
 
 # ---- readiness -------------------------------------------------------------------------------

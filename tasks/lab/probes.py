@@ -6,6 +6,7 @@ helper process is needed; packets only ever go to the internet host's lab addres
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
@@ -78,6 +79,7 @@ class ProbeStream:
         self.records: list[ProbeRecord] = []
         self.sent = 0
         self._stop = threading.Event()
+        self._stop_rx = threading.Event()
         self._threads: list[threading.Thread] = []
         self._rx: socket.socket | None = None
         self._tx: socket.socket | None = None
@@ -104,22 +106,18 @@ class ProbeStream:
             if now - start >= self.duration:
                 break
             payload = _MAGIC + struct.pack("!Id", seq, now)
-            try:
+            with contextlib.suppress(OSError):  # no route for a moment: counted as lost
                 self._tx.sendto(payload, (str(self.plan.inet_host), self.port))
-            except OSError:
-                pass  # no route for a moment: counted as lost
             seq += 1
             self.sent = seq
             self._stop.wait(max(0.0, start + seq * interval - time.monotonic()))
 
     def _receive(self) -> None:
         assert self._rx is not None
-        while not self._stop.is_set() or self._pending():
+        while not self._stop_rx.is_set():
             try:
                 data, (source, _port) = self._rx.recvfrom(2048)
             except TimeoutError:
-                if self._stop.is_set():
-                    return
                 continue
             except OSError:
                 return
@@ -127,14 +125,13 @@ class ProbeStream:
                 seq, sent = struct.unpack("!Id", data[4:])
                 self.records.append(ProbeRecord(seq, source, sent, time.monotonic()))
 
-    def _pending(self) -> bool:
-        return False
-
     def stop(self) -> list[ProbeRecord]:
-        time.sleep(0.2)  # let in-flight probes land
+        """Stop sending, give in-flight probes 0.2 s to land, stop receiving; the records."""
         self._stop.set()
-        for t in self._threads:
-            t.join(timeout=2)
+        self._threads[1].join(timeout=2)
+        time.sleep(0.2)
+        self._stop_rx.set()
+        self._threads[0].join(timeout=2)
         for s in (self._tx, self._rx):
             if s is not None:
                 s.close()

@@ -1,0 +1,142 @@
+"""The handle tests and runbooks use on a running lab (what the ``lab`` pytest fixture yields)."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from tasks.lab import charon, control, frr, netns, probes, status
+from tasks.lab.box import Box
+from tasks.lab.topology import LabError, Plan, Topology, load_topology
+
+CUT_TABLE = "vha_cut"
+
+
+class Lab:
+    """A running lab.
+
+    Attributes:
+        routers: inventory host names of the customer routers (``["r1", "r2"]``).
+        config_file: the Nornir config of this lab's inventory (absolute paths).
+    """
+
+    def __init__(self, topology: Topology | None = None) -> None:
+        self.topology = topology or load_topology()
+        self.plan: Plan = Plan(self.topology)
+        self.routers: list[str] = self.plan.names
+        self.config_file: Path = self.plan.runtime / "nornir.yaml"
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    @classmethod
+    def up(cls, topology: Topology | None = None, configured: bool = True) -> Lab:
+        lab = cls(topology)
+        control.up(lab.topology, configured=configured)
+        return lab
+
+    def down(self) -> dict[str, Any]:
+        return control.down(self.topology.prefix, self.plan.runtime)
+
+    # ---- access ------------------------------------------------------------------------------
+
+    def box(self, name: str) -> Box:
+        """The box of a router (``r1``) or of any lab namespace running daemons."""
+        if name in self.routers:
+            return control.router_box(self.plan, name)
+        for box in control.all_boxes(self.plan):
+            if box.ns == name:
+                return box
+        raise LabError(f"{name!r} is neither a lab router ({self.routers}) nor a lab box")
+
+    def exec(
+        self, target: str, argv: Sequence[str], input: str | None = None, timeout: float = 30
+    ) -> subprocess.CompletedProcess:
+        """Run ``argv`` on a router or in a lab namespace (boxes: their /etc, /run, hostname)."""
+        if target in self.routers or target in {b.ns for b in control.all_boxes(self.plan)}:
+            return self.box(target).run(argv, input=input, timeout=timeout)
+        if target not in self.plan.namespaces:
+            raise LabError(f"{target!r} is not a lab router or namespace")
+        return subprocess.run(
+            ["ip", "netns", "exec", target, *argv],
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def vtysh(self, router: str, command: str) -> str:
+        return frr.vtysh(self.box(router), command)
+
+    def swanctl_list_sas(self, router: str) -> str:
+        """``swanctl --list-sas`` of every tunnel's charon on the router, concatenated."""
+        box = self.box(router)
+        return "".join(
+            charon.swanctl(box, t.name, "--list-sas") for t in self.plan.router(router).tunnels
+        )
+
+    @cached_property
+    def models(self) -> dict[str, Any]:
+        """Validated :class:`tasks.model.Router` per router, from the lab inventory."""
+        return control.router_models(self.config_file)
+
+    # ---- traffic -----------------------------------------------------------------------------
+
+    def probe_source(self, timeout: float = 1.0) -> str | None:
+        return probes.probe_source(self.plan, timeout=timeout)
+
+    def probe_stream(self, rate: float = 50, duration: float = 120) -> probes.ProbeStream:
+        return probes.ProbeStream(self.plan, rate=rate, duration=duration)
+
+    def nat_address(self, router: str) -> str:
+        """The router's WAN address: what the internet host sees after its NAT."""
+        return str(self.plan.router(router).wan)
+
+    def vgw_best_path(self) -> dict[str, str] | None:
+        """``{"router", "tunnel", "nexthop"}`` the VGW uses for 0.0.0.0/0, or None."""
+        return control.vgw_best(self.plan)
+
+    # ---- faults and config -------------------------------------------------------------------
+
+    def cut_underlay(self, router: str) -> None:
+        """Drop every IP packet to or from the router's WAN address on the ISP bridge.
+
+        The router's link stays up (no carrier signal): IKE/ESP and the tunnel's BGP die
+        silently, as when a path through the internet fails; the VGW notices at hold-time.
+        """
+        wan = self.nat_address(router)
+        rules = (
+            f"table bridge {CUT_TABLE} {{\n"
+            " chain pre {\n"
+            "  type filter hook prerouting priority -200; policy accept;\n"
+            f"  ip saddr {wan} drop\n"
+            f"  ip daddr {wan} drop\n"
+            " }\n}\n"
+        )
+        name = f"{CUT_TABLE}_{router}"
+        proc = self.exec(self.plan.isp_ns, ["nft", "-f", "-"], input=rules.replace(CUT_TABLE, name))
+        if proc.returncode != 0:
+            raise LabError(f"cut underlay of {router}: {proc.stderr.strip()}")
+
+    def restore_underlay(self, router: str) -> None:
+        self.exec(self.plan.isp_ns, ["nft", "delete", "table", "bridge", f"{CUT_TABLE}_{router}"])
+
+    def configure(self, router: str) -> None:
+        """Render the router's ``frr`` templates and apply them as a deploy would."""
+        control.configure_router(self.plan, self.models[router])
+
+    def factory_reset(self, router: str) -> None:
+        """Remove BGP, IPsec and NAT config: back to factory state (daemons keep running)."""
+        control.factory_reset_router(self.plan, self.models[router])
+
+    def wait_ready(self, configured: bool = True, timeout: float = 60) -> None:
+        control.wait_ready(self.plan, configured=configured, timeout=timeout)
+
+    def status(self) -> dict[str, Any]:
+        return status.collect(self.plan)
+
+    def namespaces(self) -> list[str]:
+        return netns.existing(self.topology.prefix)
