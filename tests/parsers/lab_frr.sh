@@ -105,11 +105,8 @@ start_frr() {  # namespace
   "conf_${ns#pcap-}" >"$BASE/$ns/frr.conf"
   chown frr:frr "$BASE/$ns/frr.conf"
   for d in zebra staticd bgpd; do
-    extra=""
-    [ "$d" = zebra ] && extra="-z $run/zserv.api"
-    [ "$d" != zebra ] && extra="-z $run/zserv.api"
     ip netns exec "$ns" /usr/lib/frr/$d -d -N "$ns" -f "$BASE/$ns/frr.conf" \
-      -i "$run/$d.pid" $extra --vty_socket "$run" -A 127.0.0.1 -P 0
+      -i "$run/$d.pid" -z "$run/zserv.api" --vty_socket "$run" -A 127.0.0.1 -P 0
   done
 }
 

@@ -16,7 +16,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tasks.errors import ParseError
-from tasks.parse import duration_s, human_size, lookup, parse
+from tasks.parse import (
+    PARSERS_DIR,
+    duration_s,
+    human_size,
+    lookup,
+    parse,
+    run_chunked,
+    run_template,
+)
 from tasks.records import active_default_route
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -236,3 +244,13 @@ def test_active_default_route(case: str, protocol: str, next_hops: list[str]) ->
 
 def test_no_default_route() -> None:
     assert active_default_route({"routes": []}) is None
+
+
+@pytest.mark.parametrize(
+    "case", ["frr/show_ip_bgp/r1_established", "frr/show_ip_bgp_summary/r1_admin_down"]
+)
+def test_sliced_run_equals_one_run(case: str) -> None:
+    """Big tables go to TTP in slices; slicing must not change what is found."""
+    raw = (FIXTURES / f"{case}.raw").read_text()
+    template = PARSERS_DIR / "frr" / f"{Path(case).parent.name}.ttp"
+    assert run_chunked(template, raw, chunk_lines=3) == run_template(template, raw)
