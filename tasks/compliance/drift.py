@@ -56,10 +56,12 @@ def compare(running: DeviceConfig, intended: dict[str, list[str]]) -> Drift:
     for name in sorted(intended):
         if name not in running.lines:
             continue
-        want = intended[name]
+        want = set(intended[name])
         have = running.lines[name]
         if running.platform == "vyos":
-            have = [ln for ln in have if vyos.managed(ln)]
+            # Extra lines count only inside managed subtrees; rendered lines elsewhere (commit
+            # revisions under `system`) are compared line by line.
+            have = [ln for ln in have if vyos.managed(ln) or ln in want]
         want_set, have_set = set(want), set(have)
         missing += len(want_set - have_set)
         extra += len(have_set - want_set)

@@ -421,7 +421,7 @@ def syslog_configured(cfg: DeviceConfig, ctx: RuleContext) -> Iterator[Outcome]:
         yield Hit("syslog", "not configured")
 
 
-@rule("commit-revisions", params=("min_revisions",), needs_device=True, platforms=("vyos",))
+@rule("commit-revisions", params=("min_revisions",), platforms=("vyos",))
 def commit_revisions(cfg: DeviceConfig, ctx: RuleContext) -> Iterator[Outcome]:
     """VyOS keeps old commits only when asked; without them there is nothing to roll back to."""
     kept = as_int(cfg.commit_revisions)

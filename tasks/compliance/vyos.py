@@ -12,7 +12,7 @@ and a stray ``}`` at the top level is ignored rather than fatal.
 
 from __future__ import annotations
 
-import shlex
+import re
 from collections.abc import Iterable, Iterator
 
 from tasks.compliance.config import (
@@ -52,14 +52,15 @@ _BGP_KEYWORDS = frozenset(
 )
 
 
+_TOKEN = re.compile(r"""'([^']*)'|"((?:[^"\\]|\\.)*)"|(\S+)""")
+_BARE = re.compile(r"[\w./:@*-]+")
+
+
 def _split(line: str) -> list[str]:
-    # shlex is slow; most lines hold no quotes.
-    if '"' in line or "'" in line:
-        try:
-            return shlex.split(line)
-        except ValueError:
-            return line.replace('"', "").replace("'", "").split()
-    return line.split()
+    """Words of a line; single or double quotes group words (VyOS prints both)."""
+    if '"' not in line and "'" not in line:
+        return line.split()
+    return [a or b.replace('\\"', '"') or c for a, b, c in _TOKEN.findall(line)]
 
 
 def looks_like_set_form(text: str) -> bool:
@@ -183,7 +184,7 @@ def _is_prefix(path: Path_, following: list[Path_]) -> bool:
 
 
 def _quote(word: str) -> str:
-    return word if word and all(c.isalnum() or c in "-_./:@*" for c in word) else f"'{word}'"
+    return word if _BARE.fullmatch(word) else f"'{word}'"
 
 
 def managed(line: str) -> bool:
@@ -201,9 +202,9 @@ def parse(host: str, text: str, complete: bool = True) -> DeviceConfig:
         host=host,
         platform="vyos",
         form="vyos-set" if is_set else "vyos-hierarchical",
-        # Every VyOS device has a ``system`` tree (host-name, login); a config without one is
-        # a rendered or partial config that cannot speak for the management plane.
-        complete=complete and "system" in tree,
+        # Every VyOS device has a host-name and a login; a config without both is a rendered
+        # or partial config that cannot speak for the management plane.
+        complete=complete and has(tree, "system", "host-name") and has(tree, "system", "login"),
     )
     cfg.lines = {"config": canonical_lines(paths)}
     _interfaces(tree, cfg)
