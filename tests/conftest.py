@@ -1,0 +1,51 @@
+"""Session-wide fixtures: the network-namespace lab, brought up once and down at the end.
+
+Tests marked ``@pytest.mark.lab`` are skipped, with the reason, when the lab cannot run here
+(not root, or a package missing; the reason names the fix).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cache
+
+import pytest
+
+from tasks.lab import Lab, LabError
+from tasks.lab import preflight
+
+
+@cache
+def lab_skip_reason() -> str | None:
+    """Why lab tests cannot run on this machine, or None when they can."""
+    try:
+        preflight.check()
+    except LabError as exc:
+        return f"lab unavailable: {exc}".replace("\n", " ")
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    reason = lab_skip_reason()
+    if reason is None:
+        return
+    skip = pytest.mark.skip(reason=reason)
+    for item in items:
+        if "lab" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def lab() -> Iterator[Lab]:
+    """The default 2-router lab, configured (every session Established), for the session.
+
+    Tests that change its state put it back (restore_underlay, configure, up again).
+    """
+    reason = lab_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    handle = Lab.up(configured=True)
+    try:
+        yield handle
+    finally:
+        handle.down()
