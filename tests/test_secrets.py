@@ -46,7 +46,7 @@ def test_dry_run_output_and_log_never_hold_a_key(tmp_path: Path, psk_env: dict[s
     config = write_inventory(tmp_path / "inv", base_hosts("frr"))
     log_file = tmp_path / "deploy.log"
     run = subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / "runbooks" / "deploy.py"), "--dry-run", "-vv",
+        [sys.executable, str(PROJECT_ROOT / "runbooks" / "deploy.py"), "--render-only", "-vv",
          "-c", str(config), "--log-file", str(log_file)],
         capture_output=True, text=True, check=False, timeout=60,
         env={**os.environ, **{PSK_ENV[t]: key for t, key in KEYS.items()}},

@@ -8,6 +8,7 @@ files and timeouts are set per host or group, not in code. A password is resolve
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 from typing import Any
@@ -52,10 +53,30 @@ def netmiko_params(host: Host, device_type: str) -> dict[str, Any]:
     return params
 
 
+#: RFC 5737 documentation ranges: example inventories use them, and nothing real lives there.
+DOCUMENTATION_NETS = tuple(
+    ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
+)
+
+
+def refuse_documentation_address(host: Host, address: str) -> None:
+    """Never send a packet to an example address: say how to use the inventory instead."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return
+    if any(ip in net for net in DOCUMENTATION_NETS):
+        raise ConnectError(
+            f"{host.name}: hostname {address} is a documentation address (RFC 5737), an example "
+            "only; render offline with --render-only, or point the inventory at the router"
+        )
+
+
 def connect(host: Host, device_type: str) -> BaseConnection:
     """Open a netmiko session, turning every way it can fail into :class:`ConnectError`."""
     params = netmiko_params(host, device_type)
     where = f"{host.name} ({params['host']}:{params['port']})"
+    refuse_documentation_address(host, str(params["host"]))
     try:
         return ConnectHandler(**params)
     except NetmikoAuthenticationException as exc:

@@ -1,4 +1,4 @@
-"""deploy.py --dry-run: renders in parallel, filters hosts, refuses a bad inventory with exit 2."""
+"""deploy.py --render-only: offline render in parallel, filters, exit 2 on a bad inventory."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ SPEC.loader.exec_module(deploy)
 
 
 def test_dry_run_on_example_inventory_prints_every_host(capsys: pytest.CaptureFixture[str]) -> None:
-    assert deploy.main(["--dry-run", "-c", str(DEFAULT_CONFIG)]) == 0
+    assert deploy.main(["--render-only", "-c", str(DEFAULT_CONFIG)]) == 0
     out = capsys.readouterr().out
     assert "===== router1 =====" in out and "===== router2 =====" in out
     assert "set protocols bgp 65010 neighbor 169.254.247.1" in out  # router1: VyOS 1.3 syntax
@@ -28,7 +28,9 @@ def test_dry_run_on_example_inventory_prints_every_host(capsys: pytest.CaptureFi
 
 
 def test_role_filter_and_json(capsys: pytest.CaptureFixture[str]) -> None:
-    assert deploy.main(["--dry-run", "--role", "backup", "--json", "-c", str(DEFAULT_CONFIG)]) == 0
+    assert (
+        deploy.main(["--render-only", "--role", "backup", "--json", "-c", str(DEFAULT_CONFIG)]) == 0
+    )
     report = json.loads(capsys.readouterr().out)
     assert sorted(report["rendered"]) == ["router2"]
     assert report["failed"] == {}
@@ -36,7 +38,7 @@ def test_role_filter_and_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_output_dir_writes_files(tmp_path: Path) -> None:
     config = write_inventory(tmp_path / "inv", base_hosts("frr"))
-    assert deploy.main(["--dry-run", "-c", str(config), "--hosts", "r2", "--output-dir",
+    assert deploy.main(["--render-only", "-c", str(config), "--hosts", "r2", "--output-dir",
                         str(tmp_path / "out")]) == 0  # fmt: skip
     written = sorted(p.relative_to(tmp_path / "out").as_posix()
                      for p in (tmp_path / "out").rglob("*") if p.is_file())  # fmt: skip
@@ -51,7 +53,7 @@ def test_bad_inventory_exits_2_naming_host_and_field(
     hosts["r2"]["data"]["tunnels"][0]["inside_cidr"] = "169.254.169.252/30"
     config = write_inventory(tmp_path, hosts)
     with pytest.raises(SystemExit) as info:
-        deploy.main(["--dry-run", "-c", str(config)])
+        deploy.main(["--render-only", "-c", str(config)])
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert "r2: tunnels[0].inside_cidr = '169.254.169.252/30'" in err
@@ -60,6 +62,6 @@ def test_bad_inventory_exits_2_naming_host_and_field(
 
 def test_unknown_host_filter_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
-        deploy.main(["--dry-run", "-c", str(DEFAULT_CONFIG), "--hosts", "router9"])
+        deploy.main(["--render-only", "-c", str(DEFAULT_CONFIG), "--hosts", "router9"])
     assert info.value.code == 2
     assert "unknown host(s) router9" in capsys.readouterr().err

@@ -1,0 +1,70 @@
+"""Collect a router's state: run the platform's show commands and parse them into records.
+
+The command for each question differs per platform (data, below); the answer's shape does
+not (:mod:`tasks.records`). A command whose output cannot be parsed raises
+:class:`~tasks.errors.ParseError`, which checks turn into "could not verify", never "healthy".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tasks.drivers.base import PlatformDriver
+from tasks.parse import parse
+from tasks.records import BgpSummary, BgpTable, IpsecSa
+
+#: Question -> command, per platform. ``{peer}`` is a BGP neighbor address.
+COMMANDS: dict[str, dict[str, str]] = {
+    "vyos": {
+        "bgp_summary": "show ip bgp summary",
+        "advertised": "show ip bgp neighbors {peer} advertised-routes",
+        "received": "show ip bgp neighbors {peer} routes",
+        "sas": "show vpn ipsec sa",
+        "nat": "show configuration commands | match 'nat source'",
+    },
+    "frr": {
+        "bgp_summary": "show ip bgp summary",
+        "advertised": "show ip bgp neighbors {peer} advertised-routes",
+        "received": "show ip bgp neighbors {peer} routes",
+        "sas": "swanctl --list-sas",
+        "nat": "nft list table ip vpc_ha",
+    },
+}
+
+
+def command(platform: str, question: str, **values: str) -> str:
+    return COMMANDS[platform][question].format(**values)
+
+
+@dataclass
+class RouterState:
+    """What a router reports about its AWS side, parsed."""
+
+    summary: BgpSummary | None = None
+    sas: list[IpsecSa] = field(default_factory=list)
+    advertised: dict[str, BgpTable] = field(default_factory=dict)
+    received: dict[str, BgpTable] = field(default_factory=dict)
+    nat_text: str = ""
+
+
+def collect_sessions(driver: PlatformDriver) -> tuple[BgpSummary, list[IpsecSa]]:
+    """BGP summary and SAs: the two things a post-check or a failover watch needs."""
+    platform = driver.router.platform
+    summary = parse(platform, "show ip bgp summary", driver.show(command(platform, "bgp_summary")))
+    sas_cmd = command(platform, "sas")
+    sas = parse(platform, sas_cmd, driver.show(sas_cmd))
+    return summary, sas  # type: ignore[return-value]
+
+
+def collect_state(driver: PlatformDriver) -> RouterState:
+    """Everything verify judges a router by, one command at a time over one session."""
+    platform = driver.router.platform
+    summary, sas = collect_sessions(driver)
+    state = RouterState(summary=summary, sas=sas)
+    for tunnel in driver.router.tunnels:
+        peer = str(tunnel.aws_inside_address)
+        for question, into in (("advertised", state.advertised), ("received", state.received)):
+            text = command(platform, question, peer=peer)
+            into[peer] = parse(platform, text, driver.show(text))  # type: ignore[assignment]
+    state.nat_text = driver.show(command(platform, "nat"))
+    return state

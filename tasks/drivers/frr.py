@@ -1,0 +1,287 @@
+"""The ``frr`` driver: a Linux router with FRR and strongSwan, reached over SSH.
+
+The same apply-then-confirm contract as VyOS's ``commit-confirm``, built on Linux:
+
+- ``diff`` compares the candidate with what is live: ``frr-reload.py --test`` against the
+  running daemons for ``frr.conf``, and for the other files both their content and whether they
+  are in force (connection loaded in charon, nft table present, inside address on the tunnel).
+- ``apply`` first writes a rollback set under ``/etc/vpc-ha/rollback/`` (what is in force now)
+  and a ``rollback.sh`` that re-applies it, arms a timer (``setsid sleep N && rollback.sh``,
+  surviving our SSH session), then writes and applies the candidate.
+- ``confirm`` disarms the timer; the candidate's frr.conf already is ``/etc/frr/frr.conf``.
+- ``rollback`` disarms the timer and runs ``rollback.sh`` now.
+
+Files travel over SFTP, never on a command line, so keys do not show up in shell history or
+process lists. The apply commands themselves are in :mod:`tasks.drivers.frr_commands`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+import shlex
+import stat
+from typing import Any, ClassVar
+
+from nornir.core.inventory import Host
+
+from tasks.drivers.base import CommitError, RollbackError, register
+from tasks.drivers.frr_commands import (
+    CONFIG_DIR,
+    EMPTY_NFT,
+    EMPTY_SWANCTL,
+    FRR_CONF,
+    FRR_RELOAD,
+    apply_commands,
+    vici_uri,
+)
+from tasks.drivers.ssh import connect
+from tasks.errors import DriverError
+from tasks.model import Router
+from tasks.secrets import redact
+
+log = logging.getLogger(__name__)
+
+ROLLBACK_DIR = f"{CONFIG_DIR}/rollback"
+CANDIDATE_DIR = f"{CONFIG_DIR}/candidate"
+TIMER_PID = f"{CONFIG_DIR}/rollback.pid"
+ROLLBACK_SH = f"{CONFIG_DIR}/rollback.sh"
+ROLLBACK_LOG = f"{CONFIG_DIR}/rollback.log"
+_RC = re.compile(r"__RC=(\d+)\s*$")
+
+
+@register
+class FrrDriver:
+    """Driver for ``platform: frr`` hosts (netmiko ``linux`` session, a root shell)."""
+
+    platform: ClassVar[str] = "frr"
+
+    def __init__(self, host: Host, router: Router) -> None:
+        self.host = host
+        self.router = router
+        self._conn: Any = None
+        self._sftp: Any = None
+
+    # -- session -----------------------------------------------------------------------------
+    def open(self) -> None:
+        self._conn = connect(self.host, "linux")
+
+    def close(self) -> None:
+        for thing, method in ((self._sftp, "close"), (self._conn, "disconnect")):
+            if thing is not None:
+                try:
+                    getattr(thing, method)()
+                except Exception:  # closing twice or a dead link is fine
+                    log.debug("%s: %s failed", self.host.name, method, exc_info=True)
+        self._sftp = self._conn = None
+
+    def _session(self) -> Any:
+        if self._conn is None:
+            raise DriverError(f"{self.host.name}: not connected (call open() first)")
+        return self._conn
+
+    def sh(self, command: str, check: bool = True, timeout: float = 60.0) -> tuple[int, str]:
+        """Run a shell command on the router; returns (exit status, output)."""
+        conn = self._session()
+        try:
+            raw = conn.send_command(f"{command}; echo __RC=$?", read_timeout=timeout)
+        except Exception as exc:  # netmiko/paramiko raise many types
+            raise DriverError(
+                f"{self.host.name}: `{redact(command)[:80]}` failed: {redact(str(exc))}"
+            ) from exc
+        text = str(raw).rstrip()
+        found = _RC.search(text)
+        if not found:
+            raise DriverError(f"{self.host.name}: no exit status from `{redact(command)[:80]}`")
+        rc = int(found.group(1))
+        out = text[: found.start()].rstrip("\n")
+        if check and rc != 0:
+            raise DriverError(
+                f"{self.host.name}: `{redact(command)[:120]}` exited {rc}: {redact(out)[-600:]}"
+            )
+        return rc, out
+
+    def _sftp_client(self) -> Any:
+        if self._sftp is None:
+            self._sftp = self._session().remote_conn_pre.open_sftp()
+        return self._sftp
+
+    def read(self, path: str) -> str | None:
+        try:
+            with self._sftp_client().open(path, "r") as handle:
+                return handle.read().decode("utf-8")
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise DriverError(f"{self.host.name}: cannot read {path}: {exc}") from exc
+
+    def write(self, path: str, text: str, mode: int = 0o600) -> None:
+        sftp = self._sftp_client()
+        directory = path.rsplit("/", 1)[0]
+        self.sh(f"mkdir -p {shlex.quote(directory)} && chmod 700 {shlex.quote(CONFIG_DIR)}")
+        try:
+            with sftp.open(path, "w") as handle:
+                handle.chmod(mode)
+                handle.write(text.encode("utf-8"))
+        except OSError as exc:
+            raise DriverError(f"{self.host.name}: cannot write {path}: {exc}") from exc
+
+    def _write_all(self, files: dict[str, str], directory: str) -> None:
+        for name, text in files.items():
+            self.write(f"{directory}/{name}", text)
+
+    # -- what is live ---------------------------------------------------------------------------
+    def live_files(self) -> dict[str, str]:
+        """The toolkit-managed files as they are in force now (empty versions where not).
+
+        A file on disk that is not in force (connection not loaded, table absent, address
+        missing) counts as its empty version: a reset router is not "unchanged".
+        """
+        files: dict[str, str] = {}
+        loaded = self.sh(self._all_uris("swanctl --list-conns"), check=False)[1]
+        for t in self.router.tunnels:
+            name = f"swanctl/{t.name}.conf"
+            on_disk = self.read(f"{CONFIG_DIR}/{name}")
+            is_loaded = re.search(rf"^{re.escape(t.name)}: ", loaded, re.MULTILINE)
+            files[name] = on_disk if (on_disk and is_loaded) else EMPTY_SWANCTL
+        rc, _ = self.sh("nft list table ip vpc_ha >/dev/null 2>&1", check=False)
+        files["nftables.nft"] = (
+            (self.read(f"{CONFIG_DIR}/nftables.nft") or EMPTY_NFT) if rc == 0 else EMPTY_NFT
+        )
+        addrs = self.sh("ip -o -4 addr show", check=False)[1]
+        wanted = all(f" {t.local_inside_address}/30 " in addrs for t in self.router.tunnels)
+        on_disk = self.read(f"{CONFIG_DIR}/interfaces.ip")
+        files["interfaces.ip"] = (
+            on_disk
+            if (on_disk and wanted)
+            else "".join(f"address flush dev {t.interface}\n" for t in self.router.tunnels)
+        )
+        files["frr.conf"] = self.read(FRR_CONF) or ""
+        return files
+
+    def _all_uris(self, command: str) -> str:
+        uris = sorted({vici_uri(self.router, t.name) for t in self.router.tunnels})
+        return " ; ".join(f"{command} --uri {shlex.quote(u)}" for u in uris)
+
+    # -- contract -------------------------------------------------------------------------------
+    def diff(self, candidate: dict[str, str]) -> str:
+        live = self.live_files()
+        chunks = []
+        for name in sorted(candidate):
+            if name == "frr.conf":
+                chunks.append(self._frr_diff(candidate[name]))
+                continue
+            before, after = live.get(name, ""), candidate[name]
+            if before != after:
+                chunks.append(
+                    "".join(
+                        difflib.unified_diff(
+                            before.splitlines(keepends=True),
+                            after.splitlines(keepends=True),
+                            f"running/{name}",
+                            f"candidate/{name}",
+                        )
+                    )
+                )
+        return "".join(c if c.endswith("\n") or not c else c + "\n" for c in chunks if c)
+
+    def _frr_diff(self, text: str) -> str:
+        path = f"{CANDIDATE_DIR}/frr.conf"
+        self.write(path, text)
+        _, out = self.sh(f"{FRR_RELOAD} --test --stdout {path} 2>&1", timeout=60)
+        lines: list[str] = []
+        section = ""
+        for line in out.splitlines():
+            if line.startswith("Lines To Delete"):
+                section = "-"
+            elif line.startswith("Lines To Add"):
+                section = "+"
+            elif section and line.strip() and not line.startswith("="):
+                lines.append(f"{section} {line}")
+        if not lines:
+            return ""
+        return "--- running/frr.conf\n+++ candidate/frr.conf\n" + "\n".join(lines) + "\n"
+
+    def pending(self) -> bool:
+        """Is a rollback timer armed (an unconfirmed change on this router)?"""
+        rc, _ = self.sh(
+            f"test -f {TIMER_PID} && kill -0 $(cat {TIMER_PID}) 2>/dev/null", check=False
+        )
+        return rc == 0
+
+    def apply(self, candidate: dict[str, str], confirm_timeout: int) -> None:
+        if self.pending():
+            raise CommitError(
+                f"{self.host.name}: another change is waiting for confirmation (rollback timer "
+                f"armed, {TIMER_PID}); confirm or roll it back first"
+            )
+        previous = self.live_files()
+        self.sh(f"rm -rf {ROLLBACK_DIR} && mkdir -p {ROLLBACK_DIR}")
+        self._write_all(previous, ROLLBACK_DIR)
+        restore = apply_commands(self.router, previous, ROLLBACK_DIR)
+        copy_back = [f"cp {ROLLBACK_DIR}/{n} {CONFIG_DIR}/{n}" for n in previous]
+        script = "\n".join(["#!/bin/sh", "# restores the config in force before the last apply",
+                            *[f"{c} || echo FAILED: {shlex.quote(c)}" for c in restore + copy_back],
+                            ""])  # fmt: skip
+        self.write(ROLLBACK_SH, script, mode=0o700)
+        self.sh(f"rm -f {ROLLBACK_LOG}")
+        self.sh(
+            f"setsid sh -c 'sleep {int(confirm_timeout)} && sh {ROLLBACK_SH} > {ROLLBACK_LOG} 2>&1;"
+            f" rm -f {TIMER_PID}' >/dev/null 2>&1 < /dev/null & echo $! > {TIMER_PID}"
+        )
+        self._write_all(candidate, CONFIG_DIR)
+        for command in apply_commands(self.router, candidate, CONFIG_DIR):
+            rc, out = self.sh(command, check=False, timeout=90)
+            if rc != 0:
+                detail = redact(f"`{command}` exited {rc}: {out[-400:]}")
+                try:
+                    self.rollback()
+                except RollbackError as exc:
+                    raise CommitError(f"{self.host.name}: {detail}; {exc}") from exc
+                raise CommitError(f"{self.host.name}: {detail}; rolled back")
+
+    def _disarm(self) -> bool:
+        """Stop the rollback timer; False when none was armed."""
+        rc, _ = self.sh(
+            f"test -f {TIMER_PID} && kill -- -$(cat {TIMER_PID}) 2>/dev/null; rc=$?; "
+            f"rm -f {TIMER_PID}; exit $rc",
+            check=False,
+        )
+        return rc == 0
+
+    def confirm(self) -> None:
+        if not self._disarm():
+            fired = self.read(ROLLBACK_LOG) is not None
+            raise CommitError(
+                f"{self.host.name}: nothing to confirm"
+                + (
+                    ": the rollback timer already fired and restored the old config"
+                    if fired
+                    else ""
+                )
+            )
+
+    def rollback(self) -> None:
+        self._disarm()
+        rc, out = self.sh(f"sh {ROLLBACK_SH} 2>&1", check=False, timeout=120)
+        if rc != 0 or "FAILED:" in out:
+            raise RollbackError(
+                f"{self.host.name}: rollback did not complete cleanly: {redact(out)[-600:]}; "
+                f"inspect {ROLLBACK_DIR} on the router"
+            )
+
+    def show(self, command: str) -> str:
+        """Op commands: ``show ...`` goes to vtysh, ``swanctl`` to every tunnel's charon."""
+        if command.startswith("show "):
+            return self.sh(f"vtysh -c {shlex.quote(command)}")[1]
+        if command.startswith("swanctl ") and "--uri" not in command:
+            return self.sh(self._all_uris(command))[1]
+        return self.sh(command)[1]
+
+    def file_mode(self, path: str) -> int | None:
+        """Permission bits of a file on the router (tests check keys are not world-readable)."""
+        try:
+            return stat.S_IMODE(self._sftp_client().stat(path).st_mode)
+        except FileNotFoundError:
+            return None

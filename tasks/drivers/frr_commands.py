@@ -1,0 +1,79 @@
+"""The shell commands that make rendered ``frr`` files live on a Linux FRR + strongSwan router.
+
+Pure functions, shared by the SSH driver (:mod:`tasks.drivers.frr`) and the lab's direct
+configuration, so a lab configured with ``lab.py up --configured`` and a lab configured by
+``deploy.py`` run exactly the same commands. Order matters:
+
+1. ``ip -batch interfaces.ip``: tunnel MTU, up, inside address. Before swanctl, or charon finds
+   no local address for the traffic selector.
+2. ``nft -f nftables.nft``: replaces table ``ip vpc_ha`` whole (NAT and MSS clamp).
+3. ``swanctl --load-all --clear --file <tunnel>.conf --uri <vici>`` per tunnel: connections
+   not in the file are unloaded; ``start_action = start`` initiates.
+4. Install ``frr.conf`` as ``/etc/frr/frr.conf`` and ``frr-reload.py --reload``: a diff against
+   the running daemons, so lines removed from the file are removed from the router. Then
+   bgpd's pending route-map update is run at once instead of after its 5 s delay timer.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from tasks.model import Router
+
+CONFIG_DIR = "/etc/vpc-ha"
+FRR_CONF = "/etc/frr/frr.conf"
+FRR_RELOAD = "/usr/lib/frr/frr-reload.py"
+SWANCTL_DEFAULT_URI = "unix:///var/run/charon.vici"
+EMPTY_SWANCTL = "connections {\n}\n"
+EMPTY_NFT = "table ip vpc_ha\ndelete table ip vpc_ha\n"
+
+#: Leaves the config as it was but runs bgpd's pending route-map update now: after a config
+#: change bgpd holds new sessions until its route-map delay timer (5 s) fires.
+FLUSH_ROUTE_MAPS = (
+    "printf 'bgp route-map delay-timer 0\\nno bgp route-map delay-timer\\n' | vtysh -f /dev/stdin"
+)
+
+
+def vici_uri(router: Router, tunnel_name: str) -> str:
+    tunnel = next(t for t in router.tunnels if t.name == tunnel_name)
+    return tunnel.vici_uri or SWANCTL_DEFAULT_URI
+
+
+def frr_reload(path: str) -> list[str]:
+    q = shlex.quote(path)
+    return [
+        f"install -m 640 -o frr -g frr {q} {FRR_CONF}",
+        f"{FRR_RELOAD} --reload --stdout {FRR_CONF}",
+        FLUSH_ROUTE_MAPS,
+    ]
+
+
+def apply_commands(
+    router: Router, files: dict[str, str], config_dir: str = CONFIG_DIR
+) -> list[str]:
+    """Shell commands that apply ``files`` (already written under ``config_dir``), in order."""
+    d = config_dir.rstrip("/")
+    commands: list[str] = []
+    if "interfaces.ip" in files:
+        commands.append(f"ip -batch {d}/interfaces.ip")
+    if "nftables.nft" in files:
+        commands.append(f"nft -f {d}/nftables.nft")
+    for t in router.tunnels:
+        name = f"swanctl/{t.name}.conf"
+        if name in files:
+            uri = vici_uri(router, t.name)
+            commands.append(f"swanctl --load-all --clear --file {d}/{name} --uri {uri}")
+            if files[name] == EMPTY_SWANCTL:
+                quiet = ">/dev/null 2>&1 || true"
+                commands.append(f"swanctl --terminate --ike {t.name} --force --uri {uri} {quiet}")
+    if "frr.conf" in files:
+        commands += frr_reload(f"{d}/frr.conf")
+    return commands
+
+
+def empty_files(router: Router) -> dict[str, str]:
+    """Files that, applied, remove everything this toolkit configures (but FRR: see caller)."""
+    files = {f"swanctl/{t.name}.conf": EMPTY_SWANCTL for t in router.tunnels}
+    files["nftables.nft"] = EMPTY_NFT
+    files["interfaces.ip"] = "".join(f"address flush dev {t.interface}\n" for t in router.tunnels)
+    return files

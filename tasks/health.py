@@ -1,0 +1,57 @@
+"""Post-change health of one router: its sessions and SAs up, nothing that was up went down.
+
+Deploy captures :func:`snapshot` before applying and polls :func:`post_check` after; a change
+is confirmed only when the post-check returns no problems. Output that cannot be parsed is a
+problem too (never taken as healthy).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tasks.collect import collect_sessions
+from tasks.drivers.base import PlatformDriver
+from tasks.errors import ParseError
+
+
+@dataclass(frozen=True)
+class Health:
+    """What is up on a router: BGP neighbors Established and SAs installed, by name."""
+
+    established: frozenset[str] = field(default_factory=frozenset)
+    sas_up: frozenset[str] = field(default_factory=frozenset)
+
+
+def read_health(driver: PlatformDriver) -> Health:
+    summary, sas = collect_sessions(driver)
+    return Health(
+        frozenset(n["address"] for n in summary["neighbors"] if n["established"]),
+        frozenset(s["remote_address"] or s["connection"] for s in sas if s["up"]),
+    )
+
+
+def snapshot(driver: PlatformDriver) -> Health:
+    """State before a change; a router with no BGP yet (factory state) has nothing up."""
+    try:
+        return read_health(driver)
+    except ParseError:
+        return Health()
+
+
+def post_check(driver: PlatformDriver, before: object) -> list[str]:
+    """Problems after a change ([] = healthy): every tunnel's SA and session, and no loss."""
+    try:
+        now = read_health(driver)
+    except ParseError as exc:
+        return [f"cannot read state: {exc}"]
+    router = driver.router
+    problems = []
+    for tunnel in router.tunnels:
+        if str(tunnel.outside_address) not in now.sas_up:
+            problems.append(f"{tunnel.name}: no SA to {tunnel.outside_address}")
+        if str(tunnel.aws_inside_address) not in now.established:
+            problems.append(f"{tunnel.name}: BGP {tunnel.aws_inside_address} not Established")
+    if isinstance(before, Health):
+        lost = sorted((before.established - now.established) | (before.sas_up - now.sas_up))
+        problems.extend(f"was up before the change, now down: {item}" for item in lost)
+    return sorted(set(problems))
