@@ -623,7 +623,7 @@ def missing_vpn_resources(
     """
     resources = _call("list stack resources", cfn.describe_stack_resources, StackName=stack_name)
     physical = {
-        r["LogicalResourceId"]: r.get("PhysicalResourceId", "")
+        r.get("LogicalResourceId", ""): r.get("PhysicalResourceId", "")
         for r in resources.get("StackResources", [])
     }
     missing: list[str] = []
@@ -668,10 +668,10 @@ def status(cfn: Any, stack_name: str) -> Status:
     found = _call("list stack resources", cfn.describe_stack_resources, StackName=stack_name)
     resources = [
         {
-            "logical_id": r["LogicalResourceId"],
-            "type": r["ResourceType"],
+            "logical_id": r.get("LogicalResourceId", ""),
+            "type": r.get("ResourceType", ""),
             "physical_id": r.get("PhysicalResourceId", ""),
-            "status": r["ResourceStatus"],
+            "status": r.get("ResourceStatus", ""),
         }
         for r in found.get("StackResources", [])
     ]

@@ -7,7 +7,7 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import FIXTURES, REGION, VGW_ID, VPC_ID, StubSession, fixture_json
+from aws_fixtures import FIXTURES, REGION, VGW_ID, VPC_ID, StubSession, fixture_json
 from moto import mock_aws
 
 from tasks.aws_checks import CheckResult, aws_credentials_available, check_vpc

@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import FIXTURES, REGION, StubSession, fixture_json
+from aws_fixtures import FIXTURES, REGION, StubSession, fixture_json
 from moto import mock_aws
 
 from tasks import PROJECT_ROOT

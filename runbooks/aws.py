@@ -1,0 +1,294 @@
+#!/usr/bin/env python3
+"""The AWS side of a VPC: its CloudFormation stack, and the inventory as AWS fills it.
+
+    aws.py template [--vpc VPC] [-o FILE]      the stack template from the inventory (no AWS)
+    aws.py stack plan   [--vpc VPC]            show the change set; change nothing
+    aws.py stack deploy [--vpc VPC] [--yes]    show it, apply it, follow events, print outputs
+    aws.py stack status [--vpc VPC]            status, outputs, resources, why it failed
+    aws.py stack delete [--vpc VPC] [--yes]    delete the stack and follow events
+    aws.py inventory    [--vpc VPC]            tunnels as read from AWS (keys never shown)
+
+A stack covers every router of one VPC: --hosts/--role are refused for stacks, since a
+template built from a subset would delete the other routers' VPN connections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tasks import aws_stack
+from tasks.aws_inventory import load_with_aws
+from tasks.aws_session import AwsCredentialsError, make_session, require_credentials
+from tasks.cli import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    add_common_args,
+    fail,
+    open_inventory,
+    print_json,
+    setup_logging,
+)
+from tasks.errors import InventoryError, ToolkitError
+from tasks.inventory import router_of
+from tasks.model import Router
+from tasks.report import table
+from tasks.secrets import redact
+
+EPILOG = (
+    "Credentials, profile and region: --profile/--region, or the usual AWS_PROFILE, AWS_REGION, "
+    "AWS_ACCESS_KEY_ID ..., shared files, SSO or an instance role. "
+    "Exit codes: 0 ok (plan: whether or not there are changes), 1 the AWS operation failed or "
+    "a resource is missing, 2 bad input (inventory, options, no credentials or region), "
+    "130 interrupted."
+)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Build, deploy and inspect the AWS side (VGW, customer gateways, VPN "
+        "connections) of BGP outbound HA for a VPC.",
+        epilog=EPILOG,
+    )
+    add_common_args(parser)
+    parser.add_argument("--profile", help="AWS profile (default: AWS_PROFILE or the default)")
+    parser.add_argument("--region", help="AWS region (default: AWS_REGION or the profile's)")
+    parser.add_argument("--stack-name", help="stack name (default: vpc-bgp-ha-<inventory vpc>)")
+    parser.add_argument(
+        "--vpc-id", help="the VPC's real id when the inventory names it (default: by Name tag)"
+    )
+    parser.add_argument("--yes", action="store_true", help="deploy/delete without asking")
+    parser.add_argument(
+        "--poll", type=float, default=5.0, help="seconds between progress polls (default: 5)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    template = sub.add_parser("template", help="write the stack template (no AWS calls)")
+    template.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
+    stack = sub.add_parser("stack", help="plan, deploy, status or delete the stack")
+    stack.add_argument("action", choices=("plan", "deploy", "status", "delete"))
+    sub.add_parser("inventory", help="show each router's tunnels as AWS holds them")
+    return parser.parse_args(argv)
+
+
+def vpc_routers(args: argparse.Namespace) -> list[Router]:
+    if args.command != "inventory" and (args.hosts or args.role):
+        fail("a stack covers every router of a VPC: use --vpc, not --hosts or --role")
+    routers = [router_of(h) for h in open_inventory(args).inventory.hosts.values()]
+    try:
+        aws_stack.vpc_of(routers)
+    except ToolkitError as exc:
+        fail(str(exc))
+    return routers
+
+
+def session_for(args: argparse.Namespace) -> Any:
+    try:
+        session = make_session(args.profile, args.region)
+        require_credentials(session)
+    except AwsCredentialsError as exc:
+        fail(str(exc))
+    return session
+
+
+def confirm(question: str, assume_yes: bool) -> bool:
+    if assume_yes:
+        return True
+    if not sys.stdin.isatty():
+        fail("refusing to change AWS without a terminal to confirm on: pass --yes")
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+
+def show_plan(plan: aws_stack.Plan) -> None:
+    if plan.no_changes:
+        print(f"{plan.stack_name}: no changes")
+        return
+    rows = [
+        (c.action, c.logical_id, c.resource_type, c.physical_id or "-", c.replacement or "-")
+        for c in plan.changes
+    ]
+    print(f"{plan.stack_name}: change set ({plan.change_set_type}), {len(rows)} change(s)")
+    print(table(("action", "logical id", "type", "physical id", "replace"), rows))
+
+
+def show_event(event: aws_stack.StackEvent) -> None:
+    print(redact(event.line()), file=sys.stderr, flush=True)
+
+
+def show_failures(failures: list[aws_stack.StackEvent]) -> None:
+    if failures:
+        print("Stack events that explain the failure:", file=sys.stderr)
+        for event in failures:
+            print(f"  {redact(event.line())}", file=sys.stderr)
+
+
+def run_stack(args: argparse.Namespace, routers: list[Router]) -> int:
+    template = aws_stack.build_template(routers)
+    vpc = aws_stack.vpc_of(routers)
+    name = args.stack_name or aws_stack.default_stack_name(vpc)
+    session = session_for(args)
+    cfn, ec2 = session.client("cloudformation"), session.client("ec2")
+    if args.action == "status":
+        state = aws_stack.status(cfn, name)
+        if args.json:
+            print_json(_status_json(state))
+        else:
+            print(f"{name}: {state.status}" + (f" ({state.reason})" if state.reason else ""))
+            _print_outputs(state.outputs)
+            if state.resources:
+                rows = [(r["logical_id"], r["type"], r["physical_id"], r["status"])
+                        for r in state.resources]  # fmt: skip
+                print(table(("logical id", "type", "physical id", "status"), rows))
+        show_failures(state.failures)
+        return EXIT_OK if state.exists and not state.failures else EXIT_FAILED
+    if args.action == "delete":
+        if not confirm(f"Delete stack {name} and every VPN connection in it?", args.yes):
+            return EXIT_FAILED
+        outcome = aws_stack.delete(cfn, name, on_event=show_event, poll_seconds=args.poll)
+        return _finish(args, outcome)
+    vpc_id = args.vpc_id or aws_stack.resolve_vpc_id(ec2, vpc)
+    params: dict[str, str | list[str]] = {
+        "VpcId": vpc_id,
+        "RouteTableIds": aws_stack.route_table_ids(ec2, vpc_id),
+    }
+    if args.action == "plan":
+        plan = aws_stack.plan(cfn, name, template, params, poll_seconds=min(args.poll, 3.0))
+        if args.json:
+            print_json(_plan_json(plan))
+        else:
+            show_plan(plan)
+        return EXIT_OK
+
+    def approve(plan: aws_stack.Plan) -> bool:
+        if not args.json:
+            show_plan(plan)
+        return confirm(f"Execute this change set on {name}?", args.yes)
+
+    outcome = aws_stack.deploy(
+        cfn, name, template, params, on_plan=approve, on_event=show_event,
+        poll_seconds=args.poll,
+    )  # fmt: skip
+    if outcome.ok:
+        # CREATE_COMPLETE is not proof: ask EC2 whether each VPN resource really exists.
+        outcome.missing = aws_stack.missing_vpn_resources(cfn, ec2, name, template)
+        outcome.ok = not outcome.missing
+    return _finish(args, outcome)
+
+
+def _finish(args: argparse.Namespace, outcome: aws_stack.Outcome) -> int:
+    if args.json:
+        print_json(_outcome_json(outcome))
+    else:
+        print(f"{outcome.stack_name}: {outcome.status}")
+        _print_outputs(outcome.outputs)
+    show_failures(outcome.failures)
+    for item in outcome.missing:
+        print(f"MISSING {item}", file=sys.stderr)
+    return EXIT_OK if outcome.ok else EXIT_FAILED
+
+
+def _print_outputs(outputs: dict[str, str]) -> None:
+    if outputs:
+        print(table(("output", "value"), sorted(outputs.items())))
+
+
+def _events(events: list[aws_stack.StackEvent]) -> list[dict[str, str]]:
+    return [
+        {"time": e.timestamp.isoformat(), "logical_id": e.logical_id, "type": e.resource_type,
+         "status": e.status, "reason": e.reason}
+        for e in events
+    ]  # fmt: skip
+
+
+def _plan_json(plan: aws_stack.Plan) -> dict[str, Any]:
+    return {
+        "stack": plan.stack_name,
+        "change_set_type": plan.change_set_type,
+        "no_changes": plan.no_changes,
+        "changes": [vars(c) for c in plan.changes],
+    }
+
+
+def _outcome_json(outcome: aws_stack.Outcome) -> dict[str, Any]:
+    return {
+        "stack": outcome.stack_name,
+        "status": outcome.status,
+        "ok": outcome.ok,
+        "outputs": outcome.outputs,
+        "failures": _events(outcome.failures),
+        "missing": outcome.missing,
+        "plan": _plan_json(outcome.plan) if outcome.plan else None,
+    }
+
+
+def _status_json(state: aws_stack.Status) -> dict[str, Any]:
+    return {
+        "stack": state.stack_name,
+        "exists": state.exists,
+        "status": state.status,
+        "reason": state.reason,
+        "outputs": state.outputs,
+        "resources": state.resources,
+        "failures": _events(state.failures),
+    }
+
+
+def run_inventory(args: argparse.Namespace) -> int:
+    session = session_for(args)
+    try:
+        nr = load_with_aws(args.config, session)
+    except InventoryError as exc:
+        fail(f"{exc}\nThe inventory merged with AWS breaks a rule; nothing was touched.")
+    rows, report = [], {}
+    for host in sorted(nr.inventory.hosts.values(), key=lambda h: h.name):
+        router = router_of(host)
+        if args.vpc and router.vpc.id != args.vpc:
+            continue
+        tunnels = [
+            {"name": t.name, "outside_address": str(t.outside_address),
+             "inside_cidr": str(t.inside_cidr), "psk": t.psk.describe()}
+            for t in router.tunnels
+        ]  # fmt: skip
+        report[host.name] = {"vgw": router.vpc.vgw.model_dump(), "tunnels": tunnels}
+        rows.extend(
+            (host.name, t["name"], t["outside_address"], t["inside_cidr"], t["psk"])
+            for t in tunnels
+        )
+    if args.json:
+        print_json(report)
+    else:
+        print(table(("router", "tunnel", "AWS outside", "inside /30", "key"), rows))
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    setup_logging(args.verbose, args.log_file)
+    try:
+        if args.command == "inventory":
+            return run_inventory(args)
+        routers = vpc_routers(args)
+        if args.command == "template":
+            template = aws_stack.build_template(routers)
+            if args.output:
+                aws_stack.write_template(template, args.output)
+            else:
+                print(aws_stack.template_text(template), end="")
+            return EXIT_OK
+        return run_stack(args, routers)
+    except AwsCredentialsError as exc:
+        fail(str(exc), EXIT_BAD_INPUT)
+    except ToolkitError as exc:
+        fail(str(exc), EXIT_FAILED)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
