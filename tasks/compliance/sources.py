@@ -3,7 +3,7 @@
 Offline (``--from-dir DIR``) reads, per host, either one file ``DIR/<host>[.boot|.conf|.set|
 .cfg|.txt]`` (a VyOS config in either form) or a directory ``DIR/<host>/`` holding what the
 platform renders (``config.set`` for VyOS; ``frr.conf``, ``swanctl/*.conf``, ``nftables.nft``,
-``interfaces.ip`` for FRR) -- the layout ``deploy.py --dry-run --output-dir`` writes -- plus,
+``interfaces.ip`` for FRR) -- the layout ``deploy.py --render-only --output-dir`` writes -- plus,
 for a saved FRR router, the ``sshd``, ``ntp`` and ``syslog`` texts the live table collects.
 
 Live mode fetches the running config through the platform driver with the commands in
@@ -33,7 +33,7 @@ RUNNING_CONFIG_COMMANDS: dict[str, dict[str, str]] = {
     "vyos": {"config": "show configuration commands"},
     "frr": {
         "frr.conf": "vtysh -c 'show running-config'",
-        "swanctl": "cat /etc/swanctl/conf.d/*.conf",
+        "swanctl": "cat /etc/vpc-ha/swanctl/*.conf",
         "nftables.nft": "nft list table ip vpc_ha",
         "ip": "ip -o link show; ip -o -4 addr show",
         "sshd": "sshd -T 2>/dev/null | grep -i '^listenaddress'",
