@@ -210,7 +210,7 @@ def by_gateway_ip(connections: Sequence[AwsVpnConnection]) -> dict[str, AwsVpnCo
             other = index[conn.customer_gateway_ip]
             raise AwsError(
                 f"customer gateway {conn.customer_gateway_ip} has two VPN connections "
-                f"({other.id}, {conn.id}); filter by VGW (--vgw) or remove one"
+                f"({other.id}, {conn.id}); pass the VGW id to filter, or remove one"
             )
         index[conn.customer_gateway_ip] = conn
     return index
