@@ -11,8 +11,8 @@ from functools import cache
 
 import pytest
 
-from tasks.lab import Lab, LabError
-from tasks.lab import preflight
+from tasks.lab import Lab, LabError, control, preflight
+from tasks.lab.topology import load_topology
 
 
 @cache
@@ -39,13 +39,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def lab() -> Iterator[Lab]:
     """The default 2-router lab, configured (every session Established), for the session.
 
+    Holds the lab's session lock (another pytest session on this machine waits), brings the
+    lab up once and down at the end, unless it was already up before (then it is left up).
     Tests that change its state put it back (restore_underlay, configure, up again).
     """
     reason = lab_skip_reason()
     if reason:
         pytest.skip(reason)
-    handle = Lab.up(configured=True)
-    try:
-        yield handle
-    finally:
-        handle.down()
+    with control.session_lock():
+        handle = Lab(load_topology())
+        result = control.up(handle.topology, configured=True)
+        try:
+            yield handle
+        finally:
+            if result["action"] == "built":
+                handle.down()

@@ -10,13 +10,16 @@ management veth, and the runtime directory.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
+import os
 import secrets
 import shutil
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,32 @@ from tasks.lab.topology import DEFAULT_TOPOLOGY, LabError, Plan, Topology, load_
 log = logging.getLogger(__name__)
 
 STATE_FILE = "state.json"
+#: Serialises lab sessions (pytest sessions, runbooks) on this machine; a standard lock file.
+LOCK_FILE = Path("/run/lock/vpc-ha-lab.lock")
+
+
+@contextlib.contextmanager
+def session_lock(timeout: float = 900) -> Iterator[None]:
+    """Hold the lab for a whole session: another session waiting here cannot tear it down."""
+    LOCK_FILE.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise LabError(
+                        f"the lab is held by another session ({LOCK_FILE}) for {timeout:.0f}s"
+                    ) from None
+                time.sleep(0.5)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(fd)
 
 
 # ---- boxes of a plan -------------------------------------------------------------------------

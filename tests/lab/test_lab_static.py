@@ -49,7 +49,7 @@ def test_committed_inventory_matches_topology() -> None:
 
 
 @pytest.mark.parametrize("topology", [None, TOPOLOGY_4])
-def test_lab_inventory_validates_and_renders(topology, tmp_path) -> None:  # noqa: ANN001
+def test_lab_inventory_validates_and_renders(topology, tmp_path) -> None:
     config = inventory.write_inventory(load_topology(topology), tmp_path)
     nr = load(config)
     for host in nr.inventory.hosts.values():
@@ -69,14 +69,17 @@ def test_lab_inventory_validates_and_renders(topology, tmp_path) -> None:  # noq
 
 
 def test_apply_commands_order_and_paths() -> None:
-    nr = load(inventory.COMMITTED_CONFIG.parent / "config.yaml", inventory={
-        "plugin": "SimpleInventory",
-        "options": {
-            "host_file": str(inventory.COMMITTED_DIR / "hosts.yaml"),
-            "group_file": str(inventory.COMMITTED_DIR / "groups.yaml"),
-            "defaults_file": str(inventory.COMMITTED_DIR / "defaults.yaml"),
+    nr = load(
+        inventory.COMMITTED_CONFIG.parent / "config.yaml",
+        inventory={
+            "plugin": "SimpleInventory",
+            "options": {
+                "host_file": str(inventory.COMMITTED_DIR / "hosts.yaml"),
+                "group_file": str(inventory.COMMITTED_DIR / "groups.yaml"),
+                "defaults_file": str(inventory.COMMITTED_DIR / "defaults.yaml"),
+            },
         },
-    })
+    )
     router = router_of(nr.inventory.hosts["r1"])
     files = render_router(router)
     commands = apply.apply_commands(router, files)
@@ -100,7 +103,7 @@ def test_refuses_with_missing_package_and_names_the_fix() -> None:
         preflight.check(euid=0, requirements={"/nonexistent/zebra": "frr-missing-example"})
 
 
-def test_runbook_refusal_exit_code(monkeypatch, capsys) -> None:  # noqa: ANN001
+def test_runbook_refusal_exit_code(monkeypatch, capsys) -> None:
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("lab_runbook", PROJECT_ROOT / "runbooks/lab.py")
@@ -111,7 +114,7 @@ def test_runbook_refusal_exit_code(monkeypatch, capsys) -> None:  # noqa: ANN001
     assert "needs root" in capsys.readouterr().err
 
 
-def test_bad_topology_is_refused(tmp_path) -> None:  # noqa: ANN001
+def test_bad_topology_is_refused(tmp_path) -> None:
     bad = tmp_path / "t.yaml"
     bad.write_text("routers: [{name: r1, role: backup, rank: 1}]\n")
     with pytest.raises(LabError, match="exactly one router must be the primary"):
