@@ -162,6 +162,14 @@ class Ipsec(_Strict):
             raise ValueError("IKE version must be 1 or 2")
         return value
 
+    @field_validator("ike")
+    @classmethod
+    def _phase1_dh(cls, value: Proposal) -> Proposal:
+        # AWS accepts DH group 5 in phase 2 only.
+        if value.dh_group == 5:
+            raise ValueError("AWS accepts DH group 5 for ESP (phase 2) only, not for IKE")
+        return value
+
 
 class Tunnel(_Strict):
     """One IPsec tunnel to a VGW endpoint, carrying one eBGP session.

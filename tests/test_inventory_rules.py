@@ -72,6 +72,8 @@ RULES = [
      "ipsec.esp.integrity", "AWS accepts"),
     ("ike-bad-dh", set_data("r1", "ipsec", {"ike": {"dh_group": 1}}), "r1",
      "ipsec.ike.dh_group", "AWS accepts"),
+    ("ike-dh5-phase1", set_data("r1", "ipsec", {"ike": {"dh_group": 5}}), "r1", "ipsec.ike",
+     "(phase 2) only"),
     ("ike-version", set_data("r1", "ipsec", {"ike_version": 3}), "r1", "ipsec.ike_version",
      "1 or 2"),
     ("dpd-timeout-short", set_data("r1", "ipsec", {"dpd": {"timeout": 20, "interval": 5}}),

@@ -134,9 +134,9 @@ def test_tunnel_options_follow_the_inventory(example_routers: list[Router]) -> N
 
 def test_settings_aws_refuses_are_refused_before_aws(example_routers: list[Router]) -> None:
     data = example_routers[0].model_dump(mode="python")
-    data["ipsec"]["ike"]["dh_group"] = 5  # valid for phase 2, not phase 1
-    with pytest.raises(AwsError, match="phase 1"):
-        build_template([Router.model_validate(data)])
+    data["ipsec"]["ike"]["dh_group"] = 5  # valid for phase 2, not phase 1: the model refuses it
+    with pytest.raises(ValueError, match=r"\(phase 2\) only"):
+        Router.model_validate(data)
     data = example_routers[0].model_dump(mode="python")
     data["vpc"]["id"] = "vpc-other"
     with pytest.raises(AwsError, match="2 VPCs"):
