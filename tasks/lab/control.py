@@ -404,7 +404,7 @@ def up(
 
 def wait_ready(plan: Plan, configured: bool, timeout: float = 60) -> None:
     """Factory: sshd, FRR and charons answer. Configured: also every BGP session Established
-    and the VGW holding a best path to 0.0.0.0/0."""
+    and the VGW holding every tunnel's path to 0.0.0.0/0 and its one best path installed."""
 
     def daemons_up() -> bool:
         for r in plan.routers:
@@ -426,7 +426,9 @@ def wait_ready(plan: Plan, configured: bool, timeout: float = 60) -> None:
                 p.get("state") != "Established" for p in peers.values()
             ):
                 return False
-        return vgw_best(plan) is not None
+        # Every tunnel's path at the VGW, so its choice is the settled one.
+        data = frr.vtysh_json(vgw_box(plan), "show ip bgp 0.0.0.0/0 json")
+        return len(data.get("paths", [])) == len(plan.tunnels) and vgw_best(plan) is not None
 
     procs.wait_for(established, timeout, "BGP sessions Established", interval=0.05)
 
