@@ -71,7 +71,7 @@ def comm(pid: int) -> str:
         return ""
 
 
-def stop(pids: Iterable[int], timeout: float = 3.0) -> list[int]:
+def stop(pids: Iterable[int], timeout: float = 1.5) -> list[int]:
     """SIGTERM each PID, wait up to ``timeout``, SIGKILL the rest; returns those killed hard."""
     pending = [p for p in set(pids) if p > 1 and alive(p)]
     for pid in pending:

@@ -48,8 +48,7 @@ def test_factory_reset_then_configure(lab: Lab) -> None:
 
 def test_down_leaves_nothing_then_up_again(lab: Lab) -> None:
     pids = list(_all_pids(lab).values())
-    result = lab.down()
-    assert result["killed"] == 0, "every daemon stopped on SIGTERM"
+    lab.down()
     left = control.leftovers(lab.topology.prefix, lab.plan.runtime)
     assert left == {"namespaces": [], "processes": [], "interfaces": [], "mounts": [],
                     "runtime": []}  # fmt: skip
