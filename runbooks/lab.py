@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "down":
             preflight.check()
-            result = control.down()
+            with control.session_lock(timeout=30):
+                result = control.down()
             print(
                 f"lab down: stopped {result['stopped']} process(es), removed "
                 f"{len(result['namespaces'])} namespace(s) in {result['seconds']:.2f}s"
@@ -59,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_OK
         topo = load_topology(args.topology, args.routers)
         if args.command == "up":
-            result = control.up(topo, configured=args.configured, timeout=args.timeout)
+            preflight.check()
+            with control.session_lock(timeout=30):
+                result = control.up(topo, configured=args.configured, timeout=args.timeout)
             state = "configured" if args.configured else "factory state"
             print(
                 f"lab up ({len(topo.routers)} routers, {state}): {result['action']} "
@@ -78,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK if good and data["vgw_best"] else EXIT_FAILED
     except LabError as exc:
         print(f"lab: {exc}", file=sys.stderr)
-        refused = "needs root" in str(exc) or "missing" in str(exc) or "topology" in str(exc)
+        refused = any(w in str(exc) for w in ("needs root", "missing", "topology", "held by"))
         return EXIT_REFUSED if refused else EXIT_FAILED
     except TimeoutError as exc:
         print(f"lab: {exc} (logs under /run/vpc-ha-lab/boxes/*/log and run/)", file=sys.stderr)
