@@ -187,7 +187,7 @@ def deploy_router(
         progress(f"  {outcome.host}: changed and confirmed")
         return Result(host=task.host, result=outcome, changed=True)
     except Exception as exc:
-        outcome.error = redact(f"{type(exc).__name__}: {exc}")
+        outcome.error = redact(_one_line(exc))
         outcome.status = "failed"
         if applied and driver is not None:
             outcome.status = _roll_back(driver, outcome, progress)
@@ -214,8 +214,8 @@ def _roll_back(driver: PlatformDriver, outcome: HostOutcome, progress: Progress)
     try:
         driver.rollback()
     except Exception as exc:
-        outcome.error += redact(f"; ROLLBACK FAILED: {exc} (the automatic rollback timer is "
-                                "still armed; check the router)")  # fmt: skip
+        outcome.error += redact(f"; ROLLBACK FAILED: {_one_line(exc)} (check the router; "
+                                "its automatic rollback timer may still be armed)")  # fmt: skip
         return "failed"
     return "rolled_back"
 
@@ -233,6 +233,12 @@ def _wait_healthy(
         time.sleep(0.5)
         problems = options.post_check(driver, before)
     return problems
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception as one line: transports put advice paragraphs after the first."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
 def _count(diff: str) -> int:

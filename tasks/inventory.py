@@ -190,7 +190,7 @@ def load(config_file: str | Path = "config.yaml", **overrides: Any) -> Nornir:
     if not path.is_file():
         raise ToolkitError(f"Nornir config file {path} not found (pass --config PATH)")
     try:
-        nr = InitNornir(config_file=str(path), **overrides)
+        nr = InitNornir(config_file=str(path), **_anchored_inventory(path), **overrides)
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise ToolkitError(f"cannot load inventory from {path}: {exc}") from exc
     routers = validate_hosts(nr.inventory.hosts.values())
@@ -198,6 +198,31 @@ def load(config_file: str | Path = "config.yaml", **overrides: Any) -> Nornir:
         nr.inventory.hosts[name].data[ROUTER_KEY] = router
     log.debug("inventory %s: %d hosts valid", path, len(routers))
     return nr
+
+
+def _anchored_inventory(config_file: Path) -> dict[str, Any]:
+    """Resolve relative inventory file paths against the config file's folder, not the CWD.
+
+    Nornir opens them relative to the working directory, so a runbook started from elsewhere
+    (cron, systemd) would read the wrong files or none.
+    """
+    import yaml
+
+    try:
+        data = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ToolkitError(f"cannot read Nornir config {config_file}: {exc}") from exc
+    options = dict((data.get("inventory") or {}).get("options") or {})
+    changed = False
+    for key in ("host_file", "group_file", "defaults_file"):
+        value = options.get(key)
+        if isinstance(value, str) and not Path(value).is_absolute():
+            options[key] = str((config_file.resolve().parent / value).resolve())
+            changed = True
+    if not changed:
+        return {}
+    plugin = (data.get("inventory") or {}).get("plugin", "SimpleInventory")
+    return {"inventory": {"plugin": plugin, "options": options}}
 
 
 def router_of(host: Host) -> Router:

@@ -39,3 +39,29 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     for row in cells:
         lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     return redact("\n".join(lines))
+
+
+def junit_xml(suite: str, cases: Sequence[tuple[str, str, str, str]]) -> str:
+    """JUnit XML for CI and schedulers: one test case per (classname, name, status, detail).
+
+    ``status`` is ``pass``, ``fail`` (a failure), ``error`` (could not check) or ``skip``.
+    """
+    from xml.etree import ElementTree as ET
+
+    counts = {s: sum(1 for c in cases if c[2] == s) for s in ("fail", "error", "skip")}
+    root = ET.Element(
+        "testsuite",
+        name=suite,
+        tests=str(len(cases)),
+        failures=str(counts["fail"]),
+        errors=str(counts["error"]),
+        skipped=str(counts["skip"]),
+    )
+    for classname, name, status, detail in cases:
+        case = ET.SubElement(root, "testcase", classname=classname, name=name)
+        tag = {"fail": "failure", "error": "error", "skip": "skipped"}.get(status)
+        if tag:
+            ET.SubElement(case, tag, message=redact(detail)).text = redact(detail)
+        elif detail:
+            ET.SubElement(case, "system-out").text = redact(detail)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True)

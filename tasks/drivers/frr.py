@@ -68,12 +68,18 @@ class FrrDriver:
         self._conn = connect(self.host, "linux")
 
     def close(self) -> None:
-        for thing, method in ((self._sftp, "close"), (self._conn, "disconnect")):
+        # netmiko's disconnect() sends `exit` and then idles for ~10 s on a Linux shell;
+        # closing the channel and the transport ends the session at once.
+        conn = self._conn
+        things = [self._sftp]
+        if conn is not None:
+            things += [getattr(conn, "remote_conn", None), getattr(conn, "remote_conn_pre", None)]
+        for thing in things:
             if thing is not None:
                 try:
-                    getattr(thing, method)()
+                    thing.close()
                 except Exception:  # closing twice or a dead link is fine
-                    log.debug("%s: %s failed", self.host.name, method, exc_info=True)
+                    log.debug("%s: close failed", self.host.name, exc_info=True)
         self._sftp = self._conn = None
 
     def _session(self) -> Any:
@@ -85,7 +91,9 @@ class FrrDriver:
         """Run a shell command on the router; returns (exit status, output)."""
         conn = self._session()
         try:
-            raw = conn.send_command(f"{command}; echo __RC=$?", read_timeout=timeout)
+            raw = conn.send_command(
+                f"{command}; echo __RC=$?", read_timeout=timeout, expect_string=self._prompt()
+            )
         except Exception as exc:  # netmiko/paramiko raise many types
             raise DriverError(
                 f"{self.host.name}: `{redact(command)[:80]}` failed: {redact(str(exc))}"
@@ -101,6 +109,10 @@ class FrrDriver:
                 f"{self.host.name}: `{redact(command)[:120]}` exited {rc}: {redact(out)[-600:]}"
             )
         return rc, out
+
+    def _prompt(self) -> str:
+        """The shell prompt as a pattern: waiting for it beats netmiko's timed guessing."""
+        return rf"{re.escape(self._session().base_prompt)}[#$]\s*$"
 
     def _sftp_client(self) -> Any:
         if self._sftp is None:
@@ -226,9 +238,15 @@ class FrrDriver:
                             ""])  # fmt: skip
         self.write(ROLLBACK_SH, script, mode=0o700)
         self.sh(f"rm -f {ROLLBACK_LOG}")
+        # A subshell keeps bash's job control quiet; setsid puts the timer in its own session
+        # (its pid is its process group, killed whole on confirm) and off our SSH session.
+        timer = (
+            f"sleep {int(confirm_timeout)} && sh {ROLLBACK_SH} > {ROLLBACK_LOG} 2>&1; "
+            f"rm -f {TIMER_PID}"
+        )
         self.sh(
-            f"setsid sh -c 'sleep {int(confirm_timeout)} && sh {ROLLBACK_SH} > {ROLLBACK_LOG} 2>&1;"
-            f" rm -f {TIMER_PID}' >/dev/null 2>&1 < /dev/null & echo $! > {TIMER_PID}"
+            f"( setsid sh -c {shlex.quote(timer)} >/dev/null 2>&1 < /dev/null & "
+            f"echo $! > {TIMER_PID} )"
         )
         self._write_all(candidate, CONFIG_DIR)
         for command in apply_commands(self.router, candidate, CONFIG_DIR):
@@ -244,8 +262,8 @@ class FrrDriver:
     def _disarm(self) -> bool:
         """Stop the rollback timer; False when none was armed."""
         rc, _ = self.sh(
-            f"test -f {TIMER_PID} && kill -- -$(cat {TIMER_PID}) 2>/dev/null; rc=$?; "
-            f"rm -f {TIMER_PID}; exit $rc",
+            f"if test -s {TIMER_PID} && kill -- -$(cat {TIMER_PID}) 2>/dev/null; "
+            f"then rm -f {TIMER_PID}; true; else rm -f {TIMER_PID}; false; fi",
             check=False,
         )
         return rc == 0

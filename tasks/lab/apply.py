@@ -5,7 +5,8 @@ an ordinary Debian FRR + strongSwan router, and a deploy does exactly this:
 
 1. write each rendered file under ``/etc/vpc-ha/`` (``frr.conf``, ``swanctl/<tunnel>.conf``,
    ``nftables.nft``, ``interfaces.ip``), mode 0600 (the swanctl files hold the PSK);
-2. run :func:`apply_commands`, in order (each must exit 0):
+2. run :func:`tasks.drivers.frr_commands.apply_commands` (the SSH driver runs the same
+   list), in order (each must exit 0):
 
    - ``ip -batch /etc/vpc-ha/interfaces.ip`` (tunnel MTU, up, inside address: before swanctl,
      or charon finds no local address for the traffic selector)
@@ -27,78 +28,37 @@ config without BGP or policy). Useful checks on a router: ``vtysh -c 'show bgp s
 
 from __future__ import annotations
 
-import shlex
-
+from tasks.drivers.frr_commands import CONFIG_DIR, apply_commands, empty_files
 from tasks.lab.box import Box
 from tasks.lab.frr import factory_config
 from tasks.lab.topology import LabError
 from tasks.model import Router
 
-CONFIG_DIR = "/etc/vpc-ha"
-FRR_RELOAD = "/usr/lib/frr/frr-reload.py"
-SWANCTL_DEFAULT_URI = "unix:///var/run/charon.vici"
+__all__ = ["CONFIG_DIR", "apply_commands", "execute", "factory_commands", "factory_files"]
 
-
-def _uri(router: Router, tunnel_name: str) -> str:
-    tunnel = next(t for t in router.tunnels if t.name == tunnel_name)
-    return tunnel.vici_uri or SWANCTL_DEFAULT_URI
-
-
-#: Leaves the config as it was but runs bgpd's pending route-map update now: after a config
-#: change bgpd holds new sessions until its route-map delay timer (5 s) fires.
-FLUSH_ROUTE_MAPS = (
-    "printf 'bgp route-map delay-timer 0\\nno bgp route-map delay-timer\\n' | vtysh -f /dev/stdin"
-)
-
-
-def frr_reload(path: str) -> list[str]:
-    q = shlex.quote(path)
-    return [
-        f"install -m 640 -o frr -g frr {q} /etc/frr/frr.conf",
-        f"{FRR_RELOAD} --reload --stdout /etc/frr/frr.conf",
-        FLUSH_ROUTE_MAPS,
-    ]
-
-
-def apply_commands(
-    router: Router, files: dict[str, str], config_dir: str = CONFIG_DIR
-) -> list[str]:
-    """Shell commands that apply ``files`` (already written under ``config_dir``), in order."""
-    d = config_dir.rstrip("/")
-    commands: list[str] = []
-    if "interfaces.ip" in files:
-        commands.append(f"ip -batch {d}/interfaces.ip")
-    if "nftables.nft" in files:
-        commands.append(f"nft -f {d}/nftables.nft")
-    for t in router.tunnels:
-        name = f"swanctl/{t.name}.conf"
-        if name in files:
-            commands.append(
-                f"swanctl --load-all --clear --file {d}/{name} --uri {_uri(router, t.name)}"
-            )
-    if "frr.conf" in files:
-        commands += frr_reload(f"{d}/frr.conf")
-    return commands
-
-
-def factory_commands(router: Router, config_dir: str = CONFIG_DIR) -> list[str]:
-    """Shell commands that return a router to factory state (needs ``factory.conf`` written)."""
-    d = config_dir.rstrip("/")
-    commands = []
-    for t in router.tunnels:
-        uri = _uri(router, t.name)
-        commands += [
-            f"swanctl --load-all --clear --file {d}/empty.conf --uri {uri}",
-            f"swanctl --terminate --ike {t.name} --force --uri {uri} >/dev/null 2>&1 || true",
-        ]
-    commands.append("nft delete table ip vpc_ha >/dev/null 2>&1 || true")
-    commands += [f"ip address flush dev {t.interface}" for t in router.tunnels]
-    commands += frr_reload(f"{d}/factory.conf")
-    return commands
+FACTORY_DIR = "factory"
 
 
 def factory_files(router: Router) -> dict[str, str]:
-    return {"factory.conf": factory_config(router.name), "empty.conf": "connections {\n}\n"}
+    """What a factory router runs: no tunnels, no NAT table, FRR without BGP or policy."""
+    files = {**empty_files(router), "frr.conf": factory_config(router.name)}
+    return {f"{FACTORY_DIR}/{name}": text for name, text in files.items()}
+
+
+def factory_commands(router: Router, config_dir: str = CONFIG_DIR) -> list[str]:
+    """Shell commands that return a router to factory state (``factory_files`` written first).
+
+    The same apply sequence as a deploy, on empty files; then the staged deploy files and any
+    armed rollback timer are removed, as on a router fresh from the box.
+    """
+    d = config_dir.rstrip("/")
+    files = {n.removeprefix(f"{FACTORY_DIR}/"): t for n, t in factory_files(router).items()}
+    return [
+        *apply_commands(router, files, f"{d}/{FACTORY_DIR}"),
+        f"test -f {d}/rollback.pid && kill -- -$(cat {d}/rollback.pid) 2>/dev/null; true",
+        f"cd {d} && rm -rf swanctl candidate rollback frr.conf nftables.nft interfaces.ip "
+        "rollback.sh rollback.pid rollback.log",
+    ]
 
 
 def write_files(box: Box, files: dict[str, str], config_dir: str = CONFIG_DIR) -> None:

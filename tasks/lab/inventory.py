@@ -125,9 +125,11 @@ def nornir_config(inventory_dir: Path | str, relative: bool = False) -> str:
         "inventory": {"plugin": "SimpleInventory", "options": options},
         "runner": {"plugin": "threaded", "options": {"num_workers": 20}},
         "logging": {"enabled": False},
+        # verify's data-plane check: probe from the lab's VPC host (tasks.verify_extra).
+        "user_defined": {"probe": {"kind": "lab"}},
     }
     head = "# Nornir config of the lab inventory" + (
-        " (paths relative to the repository root).\n" if relative else " (generated).\n"
+        " (paths relative to this file).\n" if relative else " (generated).\n"
     )
     return head + yaml.safe_dump(config, sort_keys=False)
 
@@ -151,7 +153,7 @@ def write_committed(topo: Topology) -> None:
     COMMITTED_DIR.mkdir(parents=True, exist_ok=True)
     for name, text in inventory_files(topo).items():
         (COMMITTED_DIR / name).write_text(text, encoding="utf-8")
-    COMMITTED_CONFIG.write_text(nornir_config("inventory/lab", relative=True), encoding="utf-8")
+    COMMITTED_CONFIG.write_text(nornir_config("../inventory/lab", relative=True), encoding="utf-8")
 
 
 if __name__ == "__main__":  # python -m tasks.lab.inventory

@@ -1,0 +1,134 @@
+"""verify's evidence from outside the routers: the AWS API and a data-plane probe.
+
+- AWS (boto3, :mod:`tasks.aws_checks`): skipped with a reason, never passed or failed, when
+  no credentials resolve (botocore's usual chain; no API call is made to find out).
+- Data plane: the Nornir config's ``user_defined.probe`` names a probe. ``{kind: lab}`` sends
+  UDP probes from the lab's VPC host to its internet host and reads which NAT address they
+  arrived from; without a probe the check is skipped with a reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from nornir.core import Nornir
+
+from tasks.model import Router
+from tasks.verify import Check, ExtraChecks
+
+log = logging.getLogger(__name__)
+
+PROBE_TRIES = 3
+
+
+def extra_checks(nr: Nornir, aws: bool = True, probe: bool = True) -> list[ExtraChecks]:
+    """The outside-the-router checks verify runs after the router side."""
+    checks: list[ExtraChecks] = []
+    if aws:
+        checks.append(aws_side)
+    if probe:
+        conf = (nr.config.user_defined or {}).get("probe")
+        checks.append(lambda routers: data_plane(conf, routers))
+    return checks
+
+
+def by_vpc(routers: dict[str, Router]) -> dict[str, list[Router]]:
+    groups: dict[str, list[Router]] = defaultdict(list)
+    for router in routers.values():
+        groups[router.vpc.id].append(router)
+    return groups
+
+
+def aws_side(routers: dict[str, Router], session: Any | None = None) -> list[Check]:
+    """Run :func:`tasks.aws_checks.check_vpc` per VPC; skip everything without credentials."""
+    import boto3
+
+    from tasks.aws_checks import check_vpc
+    from tasks.aws_session import CREDENTIAL_HELP, aws_credentials_available
+
+    session = session or boto3.session.Session()
+    if not aws_credentials_available(session):
+        return [Check("aws", "aws", "skip", "info", f"AWS checks skipped: {CREDENTIAL_HELP}")]
+    checks = []
+    for vpc, members in sorted(by_vpc(routers).items()):
+        for result in check_vpc(session, vpc, members[0].vpc.vgw.id, members):
+            checks.append(
+                Check(result.check, result.target, result.status, result.severity, result.detail)
+            )
+    return checks
+
+
+def data_plane(
+    conf: dict[str, Any] | None,
+    routers: dict[str, Router],
+    probe_source: Callable[[], str | None] | None = None,
+) -> list[Check]:
+    """Does traffic from the VPC side leave through the primary's NAT address?"""
+    if not conf:
+        return [
+            Check(
+                "data_plane",
+                "probe",
+                "skip",
+                "info",
+                "no probe configured (user_defined.probe in the Nornir config)",
+            )
+        ]
+    if probe_source is None:
+        if conf.get("kind") != "lab":
+            return [
+                Check(
+                    "data_plane",
+                    "probe",
+                    "error",
+                    "info",
+                    f"unknown probe kind {conf.get('kind')!r} (known: lab)",
+                )
+            ]
+        from tasks.lab import Lab
+
+        probe_source = Lab().probe_source
+    source = None
+    for _ in range(PROBE_TRIES):
+        source = probe_source()
+        if source:
+            break
+    checks = []
+    for vpc, members in sorted(by_vpc(routers).items()):
+        primary = next((r for r in members if r.role == "primary"), None)
+        nat = {str(r.wan.address): r.name for r in members}
+        if source is None:
+            checks.append(
+                Check(
+                    "data_plane",
+                    vpc,
+                    "fail",
+                    "primary",
+                    f"{PROBE_TRIES} probes from the VPC host were all lost",
+                )
+            )
+        elif primary is not None and source == str(primary.wan.address):
+            checks.append(
+                Check(
+                    "data_plane",
+                    vpc,
+                    "pass",
+                    "primary",
+                    f"probe left through {primary.name} (NAT {source})",
+                )
+            )
+        else:
+            via = nat.get(source, "an unknown router")
+            checks.append(
+                Check(
+                    "data_plane",
+                    vpc,
+                    "fail",
+                    "primary",
+                    f"probe left through {via} (NAT {source}), not the primary",
+                )
+            )
+    return checks
