@@ -20,13 +20,17 @@ class Health:
 
     established: frozenset[str] = field(default_factory=frozenset)
     sas_up: frozenset[str] = field(default_factory=frozenset)
+    advertising: frozenset[str] = field(default_factory=frozenset)
 
 
 def read_health(driver: PlatformDriver) -> Health:
     summary, sas = collect_sessions(driver)
+    up = [n for n in summary["neighbors"] if n["established"]]
     return Health(
-        frozenset(n["address"] for n in summary["neighbors"] if n["established"]),
+        frozenset(n["address"] for n in up),
         frozenset(s["remote_address"] or s["connection"] for s in sas if s["up"]),
+        # A release without the PfxSnt column cannot tell: count those as advertising.
+        frozenset(n["address"] for n in up if n["prefixes_sent"] is None or n["prefixes_sent"]),
     )
 
 
@@ -49,8 +53,12 @@ def post_check(driver: PlatformDriver, before: object) -> list[str]:
     for tunnel in router.tunnels:
         if str(tunnel.outside_address) not in now.sas_up:
             problems.append(f"{tunnel.name}: no SA to {tunnel.outside_address}")
-        if str(tunnel.aws_inside_address) not in now.established:
-            problems.append(f"{tunnel.name}: BGP {tunnel.aws_inside_address} not Established")
+        peer = str(tunnel.aws_inside_address)
+        if peer not in now.established:
+            problems.append(f"{tunnel.name}: BGP {peer} not Established")
+        elif peer not in now.advertising:
+            # Established is not enough: AWS moves only once the default route was sent.
+            problems.append(f"{tunnel.name}: nothing advertised to {peer} yet")
     if isinstance(before, Health):
         lost = sorted((before.established - now.established) | (before.sas_up - now.sas_up))
         problems.extend(f"was up before the change, now down: {item}" for item in lost)

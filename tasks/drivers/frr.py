@@ -231,7 +231,13 @@ class FrrDriver:
         previous = self.live_files()
         self.sh(f"rm -rf {ROLLBACK_DIR} && mkdir -p {ROLLBACK_DIR}")
         self._write_all(previous, ROLLBACK_DIR)
-        restore = apply_commands(self.router, previous, ROLLBACK_DIR)
+        # Addresses the candidate adds are not in the previous file: flush, then restore.
+        flush = "".join(f"address flush dev {t.interface}\n" for t in self.router.tunnels)
+        self.write(f"{ROLLBACK_DIR}/flush.ip", flush)
+        restore = [
+            f"ip -batch {ROLLBACK_DIR}/flush.ip",
+            *apply_commands(self.router, previous, ROLLBACK_DIR),
+        ]
         copy_back = [f"cp {ROLLBACK_DIR}/{n} {CONFIG_DIR}/{n}" for n in previous]
         script = "\n".join(["#!/bin/sh", "# restores the config in force before the last apply",
                             *[f"{c} || echo FAILED: {shlex.quote(c)}" for c in restore + copy_back],
