@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Run a controlled failover test of one VPC and measure it (a maintenance-window drill).
+
+drain (default): pre-checks, make the primary less preferred (AS-path prepend) until the VGW
+and the traffic moved to the best backup, then shut its BGP sessions (maintenance mode), hold,
+restore and measure the fail-back, verify again. hard (lab only): cut the primary's underlay
+instead and measure convergence against the BGP hold time.
+
+Every change is undone on any exit (error, timeout, Ctrl-C, SIGTERM) and the restore is proved
+by verify. No prompts: this is meant for schedulers and CI as much as for an operator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tasks.cli import add_common_args, fail, open_inventory, print_json, setup_logging
+from tasks.errors import ToolkitError
+from tasks.failover import Bounds, FailoverOptions, FailoverReport, run_failover
+from tasks.failover.run import EXIT_BAD_INPUT
+from tasks.report import table
+
+EPILOG = """exit codes:
+  0    every phase passed its bounds; the primary is restored and verified
+  1    the test ran and the primary is restored, but a phase missed its bound (time or loss)
+  2    bad input (inventory, options, --mode hard off the lab); nothing touched
+  3    refused by the pre-checks (primary path or every backup unhealthy); nothing changed
+  4    aborted by an error or timeout; the primary was restored and verified
+  5    RESTORE NOT PROVEN: an undo failed or verify is not healthy afterwards; see the report
+  130  interrupted (Ctrl-C / SIGTERM); the primary was restored and verified
+"""
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
+    )
+    add_common_args(parser)
+    parser.add_argument(
+        "--mode",
+        choices=("drain", "hard"),
+        default="drain",
+        help="drain: make-before-break (default); hard: cut the primary's underlay (lab only)",
+    )
+    parser.add_argument(
+        "--hold", type=float, default=10.0, help="seconds the backup carries the traffic (10)"
+    )
+    parser.add_argument("--rate", type=float, default=50.0, help="probes per second (50)")
+    parser.add_argument(
+        "--max-switch-seconds",
+        type=float,
+        default=5.0,
+        help="drain and fail-back: traffic on the new path within this many seconds (5)",
+    )
+    parser.add_argument(
+        "--max-lost", type=int, default=0, help="probes a drain, hold or fail-back may lose (0)"
+    )
+    parser.add_argument(
+        "--hard-margin",
+        type=float,
+        default=2.0,
+        help="hard: converge within the BGP holdtime plus this many seconds (2)",
+    )
+    parser.add_argument(
+        "--switch-timeout",
+        type=float,
+        default=30.0,
+        help="give up (and restore) when traffic has not moved after this many seconds (30; "
+        "hard mode adds the holdtime)",
+    )
+    parser.add_argument("--no-aws", action="store_true", help="pre-checks without the AWS API")
+    args = parser.parse_args(argv)
+    if args.role or args.hosts:
+        parser.error("a failover test takes a whole VPC: use --vpc, not --hosts/--role")
+    if not 0 < args.rate <= 1000:
+        parser.error("--rate must be in (0, 1000]")
+    if not 0 <= args.hold <= 3600:
+        parser.error("--hold must be in [0, 3600] seconds")
+    return args
+
+
+def _sigterm(_signum: int, _frame: FrameType | None) -> None:
+    # A scheduler's SIGTERM restores the primary exactly as Ctrl-C does.
+    raise KeyboardInterrupt
+
+
+def render(report: FailoverReport) -> str:
+    def num(value: float | None, unit: str = "s") -> str:
+        return "-" if value is None else f"{value:.3f}{unit}"
+
+    rows = []
+    for p in report.phases:
+        sw = p.switch
+        rows.append(
+            (
+                p.name,
+                p.status.upper() if p.status != "pass" else "ok",
+                f"{p.seconds:.1f}s",
+                num(sw.vgw_s) if sw else "-",
+                num(sw.traffic_s) if sw else "-",
+                f"{sw.lost}/{sw.sent}" if sw else "-",
+                num(sw.outage_s) if sw else "-",
+                p.bound or "-",
+            )
+        )
+    head = ("phase", "result", "took", "vgw", "traffic", "lost/sent", "max gap", "bound")
+    lines = [
+        f"failover test of {report.vpc} ({report.mode}): primary {report.primary}, backup "
+        f"{report.backup or '-'}"
+        + (f", drain prepend {report.prepend}x" if report.prepend else ""),
+        "",
+        table(head, rows),
+        "",
+    ]
+    lines += [f"  {p.name}: {p.detail}" for p in report.phases if p.detail]
+    if report.failing_checks:
+        lines += ["", "refused because:", *[f"  - {r}" for r in report.failing_checks]]
+    if report.undone or report.undo_failed:
+        lines += ["", "undone on exit: " + (", ".join(report.undone) or "-")]
+        lines += [f"UNDO FAILED: {u}" for u in report.undo_failed]
+    if report.restored is not None:
+        state = "restored" if report.restored else "NOT PROVEN RESTORED"
+        lines.append(f"primary {state}: {report.restore_detail}")
+    verdict = report.outcome.upper().replace("_", " ")
+    lines += ["", f"{verdict}{': ' + report.error if report.error else ''} "
+              f"(exit {report.exit_code})"]  # fmt: skip
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    setup_logging(args.verbose, args.log_file)
+    nr = open_inventory(args)
+    options = FailoverOptions(
+        mode=args.mode,
+        hold=args.hold,
+        rate=args.rate,
+        bounds=Bounds(args.max_switch_seconds, args.max_lost, args.hard_margin),
+        switch_timeout=args.switch_timeout,
+        aws=not args.no_aws,
+    )
+    previous = signal.signal(signal.SIGTERM, _sigterm)
+    try:
+        report = run_failover(nr, options)
+    except ToolkitError as exc:
+        fail(f"{exc}\nNothing was touched.", EXIT_BAD_INPUT)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if args.json:
+        print_json(report.as_dict())
+    else:
+        print(render(report))
+    return report.exit_code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

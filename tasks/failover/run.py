@@ -1,0 +1,608 @@
+"""A controlled failover test of one VPC, as an operator runs it in a maintenance window.
+
+Phases (``drain`` mode), each measured from the command that starts it:
+
+1. ``precheck``: verify (:func:`tasks.verify.run_verify`); refuse unless the primary path is
+   healthy and at least one backup is, naming the failing checks. Nothing is touched before.
+2. ``drain``: prepend on the primary until it is less preferred than the best healthy backup;
+   wait until the VGW *and* the probes have moved to the backup (make-before-break).
+3. ``maintenance``: only then shut the primary's BGP sessions; traffic must not notice.
+4. ``hold``: the backup carries the traffic for ``hold`` seconds; if the backup path is lost the
+   test aborts and restores the primary at once.
+5. ``restore``: re-enable the sessions (still prepended, so nothing moves), wait until they
+   are Established, then remove the prepend: the fail-back, measured like the drain.
+6. ``postcheck``: verify is healthy again and the primary's config is back to what it was
+   (the rendered-vs-running diff equals the one taken before the test).
+
+``hard`` mode (lab only) replaces 2-3 with ``cut`` (the primary's underlay dropped: BGP notices
+at hold-time) and 5 with ``heal`` (underlay back), bounded by holdtime + a margin.
+
+Safety: every change is pushed on an :class:`~tasks.failover.undo.UndoStack` with its inverse
+before it is made; any exception, timeout or Ctrl-C unwinds the stack and the restore is then
+proved by verify. ``hook`` is called with a point name at each step so tests can inject a
+failure anywhere (see :data:`POINTS`).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from nornir.core import Nornir
+
+from tasks.drivers.base import PlatformDriver, driver_for
+from tasks.failover.observe import PathObserver, Stream, Switch, VgwWatch, switch_of
+from tasks.failover.policy import Changer, FailoverError, changer_class, changer_for, peers
+from tasks.failover.undo import UndoStack, shielded
+from tasks.health import read_health
+from tasks.inventory import router_of
+from tasks.model import Router
+from tasks.render import render_router
+from tasks.secrets import redact
+from tasks.verify import Check, VerifyReport
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["drain", "hard"]
+Hook = Callable[[str], None]
+Progress = Callable[[str], None]
+PhaseStatus = Literal["pass", "fail", "error", "skipped"]
+Outcome = Literal["passed", "bounds_missed", "refused", "aborted", "interrupted", "restore_failed"]
+
+#: Where ``hook`` is called, in order. drain: precheck, drain, drained, maintenance, hold,
+#: restore, failback, postcheck; hard: precheck, cut, hold, restore, postcheck.
+POINTS = ("precheck", "drain", "drained", "maintenance", "cut", "hold", "restore", "failback",
+          "postcheck")  # fmt: skip
+
+EXIT_PASSED, EXIT_BOUNDS, EXIT_BAD_INPUT, EXIT_REFUSED = 0, 1, 2, 3
+EXIT_ABORTED, EXIT_RESTORE_FAILED, EXIT_INTERRUPTED = 4, 5, 130
+EXIT_CODES = {
+    "passed": EXIT_PASSED,
+    "bounds_missed": EXIT_BOUNDS,
+    "refused": EXIT_REFUSED,
+    "aborted": EXIT_ABORTED,
+    "interrupted": EXIT_INTERRUPTED,
+    "restore_failed": EXIT_RESTORE_FAILED,
+}
+
+
+def stderr_progress(message: str) -> None:
+    print(redact(message), file=sys.stderr, flush=True)
+
+
+@dataclass
+class Bounds:
+    """What a phase must achieve to pass (the lab's targets are the defaults)."""
+
+    max_switch_s: float = 5.0  # drain / fail-back: command to traffic on the new path
+    max_lost: int = 0  # probes lost in a drain, maintenance, hold or fail-back
+    hard_margin_s: float = 2.0  # hard: converged within holdtime + this
+
+
+@dataclass
+class FailoverOptions:
+    mode: Mode = "drain"
+    hold: float = 10.0
+    rate: float = 50.0
+    bounds: Bounds = field(default_factory=Bounds)
+    #: Give up waiting for a drain / fail-back to move traffic (hard mode adds the holdtime).
+    switch_timeout: float = 30.0
+    #: Keep probing this long after a switch so late losses are counted.
+    settle: float = 1.0
+    #: How long the post-check may wait for verify to be healthy again.
+    restore_timeout: float = 90.0
+    aws: bool = True
+    hook: Hook | None = None
+    progress: Progress = stderr_progress
+
+
+@dataclass
+class PhaseResult:
+    name: str
+    status: PhaseStatus = "skipped"
+    seconds: float = 0.0
+    bound: str = ""
+    detail: str = ""
+    switch: Switch | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class FailoverReport:
+    vpc: str
+    mode: Mode
+    primary: str
+    backup: str | None = None
+    prepend: int = 0
+    phases: list[PhaseResult] = field(default_factory=list)
+    outcome: Outcome = "passed"
+    error: str = ""
+    changed: bool = False
+    undone: list[str] = field(default_factory=list)
+    undo_failed: list[str] = field(default_factory=list)
+    restored: bool | None = None
+    restore_detail: str = ""
+    failing_checks: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.outcome]
+
+    def phase(self, name: str) -> PhaseResult | None:
+        return next((p for p in self.phases if p.name == name), None)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["exit_code"] = self.exit_code
+        return data
+
+
+class Refused(FailoverError):
+    """The pre-checks say the test must not start; nothing was changed."""
+
+
+class PhaseTimeout(FailoverError):
+    """A wait ran out: the path did not move (or come back) in time."""
+
+
+Verify = Callable[[], VerifyReport]
+
+
+def _default_verify(nr: Nornir, aws: bool) -> Verify:
+    from tasks.verify import run_verify
+    from tasks.verify_extra import extra_checks
+
+    return lambda: run_verify(nr, extra_checks(nr, aws=aws, probe=True))
+
+
+def _of_router(check: Check, name: str) -> bool:
+    return check.target == name or check.target.startswith(f"{name}/")
+
+
+def judge_prechecks(
+    report: VerifyReport, primary: Router, backups: list[Router]
+) -> tuple[list[Router], list[str]]:
+    """Healthy backups (best first) and the reasons to refuse ([] = may start).
+
+    The primary path must be fully healthy (every check of severity ``primary`` passes), no
+    check may be unverifiable (``error``), and at least one backup must pass all its checks:
+    the test never drains the last healthy path.
+    """
+    bad = [c for c in report.checks if c.status in ("fail", "error")]
+    reasons = [
+        f"{c.target} {c.check}: {c.status}: {c.detail}"
+        for c in bad
+        if c.severity == "primary" or c.status == "error"
+    ]
+    healthy = [
+        b
+        for b in sorted(backups, key=lambda r: r.rank)
+        if not any(_of_router(c, b.name) for c in bad)
+    ]
+    if not backups:
+        reasons.append(f"{primary.vpc.id} has no backup router: draining would cut it off")
+    elif not healthy:
+        why = "; ".join(f"{c.target} {c.check}: {c.detail}" for c in bad if c.severity == "backup")
+        reasons.append(f"no healthy backup ({why}): the primary is the last healthy path")
+    return healthy, reasons
+
+
+class FailoverRun:
+    """One test run; :func:`run_failover` is the entry point."""
+
+    def __init__(
+        self,
+        nr: Nornir,
+        options: FailoverOptions,
+        observer: PathObserver,
+        verify: Verify | None = None,
+    ) -> None:
+        self.nr = nr
+        self.opt = options
+        self.observer = observer
+        self.verify = verify or _default_verify(nr, options.aws)
+        self.routers = {name: router_of(h) for name, h in nr.inventory.hosts.items()}
+        vpcs = sorted({r.vpc.id for r in self.routers.values()})
+        if len(vpcs) != 1:
+            raise FailoverError(f"a failover test runs on one VPC; select one of {vpcs} (--vpc)")
+        primaries = [r for r in self.routers.values() if r.role == "primary"]
+        if len(primaries) != 1:
+            raise FailoverError(f"{vpcs[0]}: expected one primary, found {len(primaries)}")
+        self.primary = primaries[0]
+        self.backups = [r for r in self.routers.values() if r.role == "backup"]
+        changer_class(self.primary.platform)  # refuse unsupported platforms before any contact
+        if options.mode == "hard" and not hasattr(observer, "cut_underlay"):
+            raise FailoverError("--mode hard cuts a router's underlay: only the lab can do that")
+        self.report = FailoverReport(vpcs[0], options.mode, self.primary.name)
+        self.stack = UndoStack()
+        self.driver: PlatformDriver | None = None
+        self.changer: Changer | None = None
+        self.baseline_drift: str | None = None
+        self.backup: Router | None = None
+        self._streams: list[Stream] = []
+        self._watch: VgwWatch | None = None
+
+    # ---- plumbing ----------------------------------------------------------------------------
+    def _hook(self, point: str) -> None:
+        if self.opt.hook:
+            self.opt.hook(point)
+
+    def _say(self, message: str) -> None:
+        self.opt.progress(message)
+
+    def _phase(self, name: str) -> PhaseResult:
+        phase = PhaseResult(name, status="error")
+        self.report.phases.append(phase)
+        self._say(f"{name} ...")
+        return phase
+
+    def _done(self, phase: PhaseResult, started: float, problems: list[str]) -> None:
+        phase.seconds = round(time.monotonic() - started, 3)
+        phase.status = "fail" if problems else "pass"
+        if problems:
+            phase.detail = "; ".join(problems) + (f"; {phase.detail}" if phase.detail else "")
+        self._say(f"{phase.name}: {phase.status} in {phase.seconds:.1f}s {phase.detail}".rstrip())
+
+    def _wait(self, what: str, ready: Callable[[], bool], timeout: float) -> float:
+        start = time.monotonic()
+        while not ready():
+            if time.monotonic() - start > timeout:
+                raise PhaseTimeout(f"timed out after {timeout:.0f}s waiting for {what}")
+            time.sleep(0.02)
+        return time.monotonic() - start
+
+    def _on(self, stream: Stream, router: str, since: float, count: int = 3) -> bool:
+        nat = self.observer.nat_address(router)
+        recent = [r for r in stream.records[-count:] if r.received >= since]
+        return len(recent) == count and all(r.source == nat for r in recent)
+
+    def _stream(self) -> Stream:
+        stream = self.observer.stream(self.opt.rate, 600).start()
+        self._streams.append(stream)
+        return stream
+
+    def _stop(self, stream: Stream) -> list[Any]:
+        if stream in self._streams:
+            self._streams.remove(stream)
+        return stream.stop()
+
+    def _measured(
+        self, phase: PhaseResult, action: Callable[[], None], to: Router, frm: Router,
+        point: str | None, timeout: float,
+    ) -> Switch:  # fmt: skip
+        """Probe, run ``action`` (t0), wait until the VGW and the probes are on ``to``, settle."""
+        assert self._watch is not None
+        stream = self._stream()
+        time.sleep(0.3)  # a baseline of probes on the old path
+        t0 = time.monotonic()
+        action()
+        phase.timings["command_s"] = round(time.monotonic() - t0, 3)
+        if point:
+            self._hook(point)
+        self._wait(
+            f"the VGW and the probes to be on {to.name}",
+            lambda: (
+                self._watch is not None
+                and self._watch.current == to.name
+                and self._on(stream, to.name, t0)
+            ),
+            timeout,
+        )
+        time.sleep(self.opt.settle)
+        records = self._stop(stream)
+        switch = switch_of(
+            records, stream.sent, t0, self.observer.nat_address(to.name),
+            self.observer.nat_address(frm.name),
+        )  # fmt: skip
+        if to.name != frm.name:
+            vgw = self._watch.first(to.name, t0)
+            switch.vgw_s = round(vgw - t0, 3) if vgw is not None else None
+        else:
+            switch.traffic_s = None  # nothing was meant to move
+        phase.switch = switch
+        return switch
+
+    def _switch_problems(
+        self, switch: Switch, max_s: float | None, max_lost: int | None
+    ) -> list[str]:
+        problems = []
+        if max_s is not None and (switch.traffic_s is None or switch.traffic_s > max_s):
+            problems.append(f"traffic moved after {switch.traffic_s}s (bound {max_s}s)")
+        if max_lost is not None and switch.lost > max_lost:
+            problems.append(f"{switch.lost} probes lost (bound {max_lost})")
+        return problems
+
+    # ---- phases ------------------------------------------------------------------------------
+    def precheck(self) -> None:
+        phase, started = self._phase("precheck"), time.monotonic()
+        self._hook("precheck")
+        verdict = self.verify()
+        healthy, reasons = judge_prechecks(verdict, self.primary, self.backups)
+        if reasons:
+            self.report.failing_checks = reasons
+            phase.detail = "refused: " + "; ".join(reasons)
+            phase.seconds = round(time.monotonic() - started, 3)
+            phase.status = "fail"
+            raise Refused(phase.detail)
+        self.backup = healthy[0]
+        self.report.backup = self.backup.name
+        choice = self.observer.vgw_choice()
+        if choice != self.primary.name:
+            raise Refused(f"the VGW uses {choice}, not the primary {self.primary.name}")
+        host = self.nr.inventory.hosts[self.primary.name]
+        self.driver = driver_for(host)
+        self.driver.open()
+        self.changer = changer_for(self.driver)
+        self.baseline_drift = self._drift()
+        phase.detail = (
+            f"verify exit {verdict.exit_code}; best healthy backup {self.backup.name} "
+            f"(rank {self.backup.rank}, prepend {self.backup.prepend_count})"
+        )
+        self._done(phase, started, [])
+
+    def _drift(self) -> str:
+        assert self.driver is not None
+        return redact(self.driver.diff(render_router(self.primary, reveal_secrets=True)))
+
+    def drain(self) -> None:
+        assert self.changer is not None and self.backup is not None
+        changer, backup, primary = self.changer, self.backup, self.primary
+        # Longer AS_PATH than the best backup's (its prepends + 1) plus one: MED never decides.
+        count = backup.prepend_count + 2
+        self.report.prepend = count
+        phase, started = self._phase("drain"), time.monotonic()
+        phase.bound = f"traffic on {backup.name} <= {self.opt.bounds.max_switch_s}s, lost <= " \
+                      f"{self.opt.bounds.max_lost}"  # fmt: skip
+        self._hook("drain")
+
+        def prepend() -> None:
+            self.report.changed = True
+            self.stack.push(
+                f"remove the prepend on {primary.name}",
+                lambda: changer.set_prepend(primary.prepend_count),
+            )
+            changer.set_prepend(count)
+
+        sw = self._measured(phase, prepend, backup, primary, "drained", self.opt.switch_timeout)
+        phase.detail = f"prepend {count}x {primary.asn}"
+        self._done(phase, started, self._switch_problems(sw, self.opt.bounds.max_switch_s,
+                                                         self.opt.bounds.max_lost))  # fmt: skip
+
+        phase, started = self._phase("maintenance"), time.monotonic()
+        phase.bound = f"lost <= {self.opt.bounds.max_lost}"
+
+        def shutdown() -> None:
+            self.stack.push(
+                f"re-enable the BGP sessions of {primary.name}",
+                lambda: changer.set_shutdown(False),
+            )
+            changer.set_shutdown(True)
+
+        sw = self._measured(phase, shutdown, backup, backup, "maintenance", self.opt.switch_timeout)
+        down = self._wait("the primary's sessions to go down", lambda: not self._established(),
+                          10)  # fmt: skip
+        phase.detail = f"neighbors {', '.join(peers(primary))} shut"
+        phase.timings["sessions_down_s"] = round(down, 3)
+        self._done(phase, started, self._switch_problems(sw, None, self.opt.bounds.max_lost))
+
+    def _established(self) -> set[str]:
+        assert self.driver is not None
+        return set(read_health(self.driver).established) & set(peers(self.primary))
+
+    def cut(self) -> None:
+        assert self.backup is not None
+        observer: Any = self.observer
+        primary, backup = self.primary, self.backup
+        limit = primary.bgp.holdtime + self.opt.bounds.hard_margin_s
+        phase, started = self._phase("cut"), time.monotonic()
+        phase.bound = f"traffic on {backup.name} <= holdtime {primary.bgp.holdtime}s + " \
+                      f"{self.opt.bounds.hard_margin_s}s"  # fmt: skip
+        self._hook("cut")
+
+        def cut() -> None:
+            self.report.changed = True
+            self.stack.push(
+                f"restore the underlay of {primary.name}",
+                lambda: observer.restore_underlay(primary.name),
+            )
+            observer.cut_underlay(primary.name)
+
+        timeout = primary.bgp.holdtime + self.opt.switch_timeout
+        sw = self._measured(phase, cut, backup, primary, None, timeout)
+        phase.detail = f"underlay of {primary.name} cut; {sw.lost} probes lost (expected)"
+        self._done(phase, started, self._switch_problems(sw, limit, None))
+
+    def hold(self) -> None:
+        assert self.backup is not None and self._watch is not None
+        backup = self.backup
+        phase, started = self._phase("hold"), time.monotonic()
+        phase.bound = f"{backup.name} carries the traffic for {self.opt.hold:g}s, lost <= " \
+                      f"{self.opt.bounds.max_lost}"  # fmt: skip
+        self._hook("hold")
+        stream = self._stream()
+        t0 = time.monotonic()
+        deadline = t0 + self.opt.hold
+        while time.monotonic() < deadline:
+            if self._watch.current != backup.name:
+                raise FailoverError(
+                    f"the backup path was lost during the hold (VGW now uses "
+                    f"{self._watch.current}): restoring the primary"
+                )
+            time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+        records = self._stop(stream)
+        nat = self.observer.nat_address(backup.name)
+        sw = switch_of(records, stream.sent, t0, nat, nat)
+        sw.traffic_s = None  # nothing was meant to move
+        phase.switch = sw
+        problems = self._switch_problems(sw, None, self.opt.bounds.max_lost)
+        if sw.via_other or not records:
+            problems.append(f"{sw.via_other} of {len(records)} probes did not leave via {nat}")
+        self._done(phase, started, problems)
+
+    def restore(self) -> None:
+        assert self.changer is not None and self.backup is not None
+        primary, backup = self.primary, self.backup
+        phase, started = self._phase("restore"), time.monotonic()
+        phase.bound = f"traffic on {primary.name} <= {self.opt.bounds.max_switch_s}s, lost <= " \
+                      f"{self.opt.bounds.max_lost}"  # fmt: skip
+        self._hook("restore")
+        undo = self.stack.pop(f"re-enable the BGP sessions of {primary.name}")
+        try:
+            undo.action()
+        except BaseException:
+            self.stack.items.append(undo)
+            raise
+        up = self._wait("the primary's sessions to be Established again",
+                        lambda: self._established() == set(peers(primary)), 60)  # fmt: skip
+        phase.timings["sessions_up_s"] = round(up, 3)
+        undo = self.stack.pop(f"remove the prepend on {primary.name}")
+
+        def unprepend() -> None:
+            try:
+                undo.action()
+            except BaseException:
+                self.stack.items.append(undo)
+                raise
+
+        sw = self._measured(phase, unprepend, primary, backup, "failback", self.opt.switch_timeout)
+        phase.detail = f"sessions up after {up:.1f}s, prepend removed"
+        self._done(phase, started, self._switch_problems(sw, self.opt.bounds.max_switch_s,
+                                                         self.opt.bounds.max_lost))  # fmt: skip
+
+    def heal(self) -> None:
+        assert self.backup is not None
+        primary, backup = self.primary, self.backup
+        limit = primary.bgp.holdtime + self.opt.bounds.hard_margin_s
+        phase, started = self._phase("restore"), time.monotonic()
+        phase.bound = f"traffic on {primary.name} <= {limit:g}s, lost <= {self.opt.bounds.max_lost}"
+        self._hook("restore")
+        undo = self.stack.pop(f"restore the underlay of {primary.name}")
+
+        def heal() -> None:
+            try:
+                undo.action()
+            except BaseException:
+                self.stack.items.append(undo)
+                raise
+
+        timeout = primary.bgp.holdtime + self.opt.switch_timeout
+        sw = self._measured(phase, heal, primary, backup, None, timeout)
+        phase.detail = f"underlay of {primary.name} restored"
+        self._done(phase, started, self._switch_problems(sw, limit, self.opt.bounds.max_lost))
+
+    def postcheck(self) -> None:
+        phase, started = self._phase("postcheck"), time.monotonic()
+        self._hook("postcheck")
+        ok, detail = self._prove_restored()
+        phase.detail = detail
+        self._done(phase, started, [] if ok else ["primary not proven restored"])
+
+    def _prove_restored(self) -> tuple[bool, str]:
+        """Verify healthy again (polled: sessions take seconds) and the config as before."""
+        deadline = time.monotonic() + self.opt.restore_timeout
+        while True:
+            verdict = self.verify()
+            if verdict.exit_code == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        problems = [
+            f"{c.target} {c.check}: {c.detail}"
+            for c in verdict.checks
+            if c.status in ("fail", "error")
+        ]
+        drift_ok = True
+        if self.driver is not None and self.baseline_drift is not None:
+            drift_ok = self._drift() == self.baseline_drift
+            if not drift_ok:
+                problems.append(f"{self.primary.name}: running config differs from before the test")
+        ok = verdict.exit_code == 0 and drift_ok
+        detail = f"verify exit {verdict.exit_code}" + (
+            f": {'; '.join(problems)}" if problems else ", config as before the test"
+        )
+        self.report.restored = ok
+        self.report.restore_detail = detail
+        return ok, detail
+
+    # ---- the run -----------------------------------------------------------------------------
+    def run(self) -> FailoverReport:
+        report = self.report
+        try:
+            self.precheck()
+            self._watch = VgwWatch(self.observer).start()
+            if self.opt.mode == "drain":
+                self.drain()
+                self.hold()
+                self.restore()
+            else:
+                self.cut()
+                self.hold()
+                self.heal()
+            self.postcheck()
+        except Refused as exc:
+            report.outcome = "refused"
+            report.error = redact(str(exc))
+        except KeyboardInterrupt:
+            report.outcome = "interrupted"
+            report.error = "interrupted by the operator"
+        except Exception as exc:
+            report.outcome = "aborted"
+            report.error = redact(f"{type(exc).__name__}: {exc}")
+        finally:
+            shielded(self._finish, self._say)
+        if report.outcome == "passed" and any(p.status != "pass" for p in report.phases):
+            report.outcome = "bounds_missed"
+        if report.changed and report.restored is not True:
+            report.outcome = "restore_failed"
+        return report
+
+    def _finish(self) -> None:
+        """Stop measuring, undo what is left, prove the primary is back; close the session."""
+        report = self.report
+        for stream in list(self._streams):
+            self._stop(stream)
+        if self._watch is not None:
+            self._watch.stop()
+        try:
+            for phase in report.phases:
+                if phase.status == "error" and not phase.detail:
+                    phase.detail = report.error
+            if self.stack:
+                self._say("restoring the primary ...")
+                self.stack.unwind(self._say)
+                if report.changed:
+                    ok, detail = self._prove_restored()
+                    self._say(f"primary {'restored' if ok else 'NOT PROVEN RESTORED'}: {detail}")
+        except Exception as exc:
+            report.restored = False
+            report.restore_detail = redact(f"proving the restore failed: {exc}")
+        finally:
+            report.undone = list(self.stack.done)
+            report.undo_failed = list(self.stack.failed)
+            if self.driver is not None:
+                try:
+                    self.driver.close()
+                except Exception:
+                    log.debug("close failed", exc_info=True)
+
+
+def run_failover(
+    nr: Nornir,
+    options: FailoverOptions,
+    observer: PathObserver | None = None,
+    verify: Verify | None = None,
+) -> FailoverReport:
+    """Run the failover test on the (one) VPC of ``nr``; never leaves a change behind.
+
+    Raises:
+        FailoverError: bad input (several VPCs, no primary, unsupported platform, no observer,
+            ``hard`` off the lab), raised before anything is touched.
+    """
+    if observer is None:
+        from tasks.failover.observe import observer_for
+
+        observer = observer_for((nr.config.user_defined or {}).get("probe"))
+    return FailoverRun(nr, options, observer, verify).run()
