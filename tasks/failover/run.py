@@ -573,9 +573,9 @@ class FailoverRun:
             if self.stack:
                 self._say("restoring the primary ...")
                 self.stack.unwind(self._say)
-                if report.changed:
-                    ok, detail = self._prove_restored()
-                    self._say(f"primary {'restored' if ok else 'NOT PROVEN RESTORED'}: {detail}")
+            if report.changed and report.restored is None:  # the postcheck did not run
+                ok, detail = self._prove_restored()
+                self._say(f"primary {'restored' if ok else 'NOT PROVEN RESTORED'}: {detail}")
         except Exception as exc:
             report.restored = False
             report.restore_detail = redact(f"proving the restore failed: {exc}")
