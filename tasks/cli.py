@@ -63,8 +63,11 @@ def setup_logging(verbose: int = 0, log_file: Path | None = None) -> None:
     root.handlers[:] = handlers
     root.setLevel(min(level, logging.INFO) if log_file else level)
     handlers[0].setLevel(level)
-    for noisy in ("paramiko", "netmiko", "nornir", "botocore", "urllib3"):
+    for noisy in ("paramiko", "netmiko", "botocore", "urllib3"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    # Nornir logs every failed task with a traceback at ERROR; our reports already say what
+    # failed and why, so its tracebacks only show with -vv.
+    logging.getLogger("nornir").setLevel(logging.DEBUG if verbose >= 2 else logging.CRITICAL)
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:

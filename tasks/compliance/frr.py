@@ -58,6 +58,11 @@ def parse(host: str, files: dict[str, str], complete: bool = True) -> DeviceConf
     return cfg
 
 
+#: Banner lines of ``show running-config`` that are not configuration.
+NOISE = ("frr version", "Building configuration", "Current configuration")
+_SINGLE_SET = re.compile(r"\{ ([^,{} ]+) \}")
+
+
 def canonical(name: str, text: str) -> list[str]:
     """Lines drift compares: comments, ``!`` and version banners dropped, blocks qualified.
 
@@ -65,14 +70,22 @@ def canonical(name: str, text: str) -> list[str]:
     line carries its enclosing block header and the lines are sorted.
     """
     if name == "swanctl":
-        return sorted(f"{'.'.join(path)} = {val}" for path, val in _swanctl_items(text))
+        # A running swanctl.conf holds the real keys: mask by structure, never by luck.
+        return sorted(
+            f"{'.'.join(path)} = {MASK if path[-1] == 'secret' else val}"
+            for path, val in _swanctl_items(text)
+        )
     lines: list[str] = []
     block: list[str] = []
     for raw in text.splitlines():
         line = raw.rstrip()
         stripped = line.strip()
-        if not stripped or stripped.startswith(("!", "#")) or stripped.startswith("frr version"):
+        if not stripped or stripped.startswith(("!", "#")) or stripped.startswith(NOISE):
             continue
+        if name == "nftables.nft":
+            if stripped in ("table ip vpc_ha", "delete table ip vpc_ha"):
+                continue  # the rendered file's replace-whole-table preamble
+            stripped = _SINGLE_SET.sub(r"\1", stripped)  # nft prints { x } as x
         if name == "frr.conf":
             if stripped in ("exit", "exit-address-family", "end"):
                 if block:

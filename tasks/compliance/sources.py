@@ -36,9 +36,11 @@ RUNNING_CONFIG_COMMANDS: dict[str, dict[str, str]] = {
         "swanctl": "cat /etc/vpc-ha/swanctl/*.conf",
         "nftables.nft": "nft list table ip vpc_ha",
         "ip": "ip -o link show; ip -o -4 addr show",
-        "sshd": "sshd -T 2>/dev/null | grep -i '^listenaddress'",
-        "ntp": "cat /etc/chrony/chrony.conf /etc/ntpsec/ntp.conf /etc/ntp.conf 2>/dev/null",
-        "syslog": "cat /etc/rsyslog.conf /etc/rsyslog.d/*.conf 2>/dev/null",
+        # What sshd really listens on (its config may live anywhere), in sshd -T's words.
+        "sshd": "ss -Hltn 'sport = :22' | awk '{print \"listenaddress \" $4}'",
+        # Absent files mean "not configured", which the rules judge: never a failed read.
+        "ntp": "cat /etc/chrony/chrony.conf /etc/ntpsec/ntp.conf /etc/ntp.conf 2>/dev/null; true",
+        "syslog": "cat /etc/rsyslog.conf /etc/rsyslog.d/*.conf 2>/dev/null; true",
     },
 }
 VYOS_SUFFIXES = (".boot", ".conf", ".set", ".cfg", ".txt", "")
