@@ -604,5 +604,11 @@ def run_failover(
     if observer is None:
         from tasks.failover.observe import observer_for
 
-        observer = observer_for((nr.config.user_defined or {}).get("probe"))
+        probe = (nr.config.user_defined or {}).get("probe")
+        if options.mode == "hard" and (probe or {}).get("kind") != "lab":
+            raise FailoverError(
+                "--mode hard cuts the primary's underlay and is for the lab only "
+                "(user_defined.probe.kind: lab); use --mode drain on real routers"
+            )
+        observer = observer_for(probe)
     return FailoverRun(nr, options, observer, verify).run()

@@ -1,0 +1,249 @@
+"""The failover's pieces without a lab: commands per platform, measurements, judgement, undo."""
+
+from __future__ import annotations
+
+import pytest
+
+from tasks.failover.observe import Switch, VgwWatch, observer_for, switch_of
+from tasks.failover.policy import FailoverError, FrrChanger, VyosChanger, prepend_line, table_of
+from tasks.failover.run import judge_prechecks
+from tasks.failover.undo import UndoStack, shielded
+from tasks.lab.probes import ProbeRecord
+from tasks.model import Router
+from tasks.verify import Check, VerifyReport
+
+
+def router(name: str = "r1", role: str = "primary", rank: int = 0, **extra: object) -> Router:
+    data: dict[str, object] = {
+        "name": name,
+        "platform": "frr",
+        "role": role,
+        "rank": rank,
+        "asn": 65010,
+        "vpc": {"id": "vpc-1", "networks": ["10.77.0.0/24"]},
+        "wan": {"interface": "eth0", "address": "198.18.0.11"},
+        "tunnels": [
+            {"name": "tun1", "interface": "ipsec0", "outside_address": "198.18.0.100",
+             "inside_cidr": "169.254.10.0/30", "psk": {"env": "X"}},
+            {"name": "tun2", "interface": "ipsec1", "outside_address": "198.18.0.101",
+             "inside_cidr": "169.254.10.4/30", "psk": {"env": "Y"}},
+        ],
+    }  # fmt: skip
+    data.update(extra)
+    return Router.model_validate(data)
+
+
+class FakeFrrDriver:
+    def __init__(self, r: Router, answer: str = "") -> None:
+        self.router = r
+        self.commands: list[str] = []
+        self.answer = answer
+
+    def sh(self, command: str, check: bool = True, timeout: float = 60) -> tuple[int, str]:
+        self.commands.append(command)
+        return 0, self.answer
+
+
+def test_frr_drain_prepends_and_refreshes_each_peer() -> None:
+    driver = FakeFrrDriver(router())
+    FrrChanger(driver).set_prepend(4)  # type: ignore[arg-type]
+    (command,) = driver.commands
+    assert "-c 'route-map TO-AWS permit 10' -c 'set as-path prepend 65010 65010 65010 65010'" in (
+        command
+    )
+    assert "-c 'clear ip bgp 169.254.10.1 soft out' -c 'clear ip bgp 169.254.10.5 soft out'" in (
+        command
+    )
+
+
+def test_frr_undo_restores_the_rendered_prepend_exactly() -> None:
+    assert prepend_line(router(), 0) == "no set as-path prepend"
+    backup = router("r2", "backup", 1)
+    assert prepend_line(backup, backup.prepend_count) == "set as-path prepend 65010 65010"
+
+
+def test_frr_maintenance_shuts_every_vgw_session() -> None:
+    driver = FakeFrrDriver(router())
+    changer = FrrChanger(driver)  # type: ignore[arg-type]
+    changer.set_shutdown(True)
+    changer.set_shutdown(False)
+    assert "-c 'router bgp 65010' -c 'neighbor 169.254.10.1 shutdown' -c " in driver.commands[0]
+    assert "-c 'no neighbor 169.254.10.5 shutdown'" in driver.commands[1]
+
+
+def test_frr_refused_line_is_an_error() -> None:
+    driver = FakeFrrDriver(router(), answer="% Unknown command: set as-path prepend x")
+    with pytest.raises(FailoverError, match="vtysh refused"):
+        FrrChanger(driver).set_prepend(2)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("syntax", "prepend", "shutdown"),
+    [
+        ("1.4", "set policy route-map TO-AWS rule 10 set as-path prepend '65010 65010'",
+         "set protocols bgp neighbor 169.254.10.1 shutdown"),
+        ("1.3", "set policy route-map TO-AWS rule 10 set as-path-prepend '65010 65010'",
+         "set protocols bgp 65010 neighbor 169.254.10.1 shutdown"),
+    ],
+)  # fmt: skip
+def test_vyos_lines_follow_the_template_syntax(syntax: str, prepend: str, shutdown: str) -> None:
+    r = router(platform="vyos", vyos_syntax=syntax)
+    assert prepend_line(r, 2) == prepend
+    assert table_of(r)["shutdown"].format(asn=r.asn, peer="169.254.10.1") == shutdown
+
+
+def test_vyos_commits_without_saving() -> None:
+    class Conversation:
+        commit_timeout = 1.0
+
+        def __init__(self) -> None:
+            self.router = router(platform="vyos")
+            self.sent: list[str] = []
+
+        def _configure(self) -> None:
+            self.sent.append("configure")
+
+        def _load(self, lines: list[str]) -> None:
+            self.sent.extend(lines)
+
+        def _run(self, command: str, timeout: float = 0) -> str:
+            self.sent.append(command)
+            return ""
+
+        def _exit(self, discard: bool) -> None:
+            self.sent.append("exit discard" if discard else "exit")
+
+        def show(self, command: str) -> str:
+            self.sent.append(command)
+            return ""
+
+    conv = Conversation()
+    VyosChanger(conv).set_prepend(3)  # type: ignore[arg-type]
+    assert conv.sent[0] == "configure" and conv.sent[2:4] == ["commit", "exit"]
+    assert "save" not in conv.sent
+    assert conv.sent[-1] == "reset bgp 169.254.10.5 soft out"
+
+
+def _records(spec: list[tuple[int, str, float]]) -> list[ProbeRecord]:
+    return [ProbeRecord(seq, src, at - 0.001, at) for seq, src, at in spec]
+
+
+def test_switch_timing_counts_from_the_last_probe_on_the_old_path() -> None:
+    records = _records([(0, "A", 9.9), (1, "A", 10.1), (2, "B", 10.2), (3, "A", 10.3),
+                        (5, "B", 10.5), (6, "B", 10.6)])  # fmt: skip
+    sw = switch_of(records, sent=7, t0=10.0, new_source="B", old_source="A")
+    assert sw.traffic_s == 0.5  # the B at 10.2 does not count: A came back after it
+    assert sw.lost == 1 and sw.received == 6
+    assert sw.outage_s == 0.2
+    assert sw.via_other == 0
+
+
+def test_switch_that_never_happened_has_no_time() -> None:
+    sw = switch_of(_records([(0, "A", 10.1)]), sent=1, t0=10.0, new_source="B", old_source="A")
+    assert sw == Switch(sent=1, received=1, lost=0, outage_s=0.1, traffic_s=None)
+
+
+def test_vgw_watch_first_is_the_start_of_the_last_stable_run() -> None:
+    watch = VgwWatch(observer=None)  # type: ignore[arg-type]
+    watch.changes = [(1.0, "r1"), (2.0, "r2"), (2.5, "r1"), (3.0, "r2")]
+    assert watch.first("r2", since=1.5) == 3.0
+    assert watch.first("r1", since=0.0) is None
+    watch.changes = [(1.0, "r2")]
+    assert watch.first("r2", since=1.5) == 1.5
+
+
+def _verify(*checks: Check) -> VerifyReport:
+    return VerifyReport(list(checks))
+
+
+def test_prechecks_pick_the_best_healthy_backup() -> None:
+    p, b1, b2 = router(), router("r2", "backup", 1), router("r3", "backup", 2)
+    report = _verify(Check("bgp_session", "r2/tun1", "fail", "backup", "r2 down"))
+    healthy, reasons = judge_prechecks(report, p, [b2, b1])
+    assert [r.name for r in healthy] == ["r3"] and reasons == []
+
+
+def test_prechecks_refuse_without_a_healthy_backup_and_say_why() -> None:
+    p, b1 = router(), router("r2", "backup", 1)
+    report = _verify(Check("bgp_session", "r2/tun1", "fail", "backup", "169.254.10.9 is Idle"))
+    healthy, reasons = judge_prechecks(report, p, [b1])
+    assert healthy == []
+    assert reasons == [
+        "no healthy backup (r2/tun1 bgp_session: 169.254.10.9 is Idle): the primary is the "
+        "last healthy path"
+    ]
+
+
+def test_prechecks_refuse_a_broken_primary_or_unverifiable_state() -> None:
+    p, b1 = router(), router("r2", "backup", 1)
+    broken = _verify(Check("data_plane", "vpc-1", "fail", "primary", "probe lost"))
+    assert judge_prechecks(broken, p, [b1])[1] == ["vpc-1 data_plane: fail: probe lost"]
+    unknown = _verify(Check("aws", "aws", "error", "info", "throttled"))
+    assert judge_prechecks(unknown, p, [b1])[1] == ["aws aws: error: throttled"]
+    assert judge_prechecks(_verify(), p, [])[1] == [
+        "vpc-1 has no backup router: draining would cut it off"
+    ]
+
+
+def test_undo_stack_unwinds_newest_first_and_survives_a_failed_undo() -> None:
+    done: list[str] = []
+    stack = UndoStack()
+    stack.push("first", lambda: done.append("first"))
+    stack.push("broken", lambda: 1 / 0)  # type: ignore[func-returns-value]
+    stack.push("last", lambda: done.append("last"))
+    assert stack.unwind() is False
+    assert done == ["last", "first"] and stack.done == ["last", "first"]
+    assert stack.failed and stack.failed[0].startswith("broken: ZeroDivisionError")
+    assert not stack
+
+
+def test_undo_out_of_order_is_refused() -> None:
+    stack = UndoStack()
+    stack.push("prepend", lambda: None)
+    stack.push("shutdown", lambda: None)
+    with pytest.raises(LookupError, match="newest is 'shutdown'"):
+        stack.pop("prepend")
+
+
+def test_shielded_returns_and_reraises() -> None:
+    assert shielded(lambda: 42) == 42
+    with pytest.raises(ZeroDivisionError):
+        shielded(lambda: 1 / 0)
+
+
+def test_no_observer_is_refused_before_anything_is_touched() -> None:
+    with pytest.raises(FailoverError, match="known kinds: lab"):
+        observer_for(None)
+    with pytest.raises(FailoverError, match="'ssm'"):
+        observer_for({"kind": "ssm"})
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "needs a path observer"),
+        (["--mode", "hard"], "for the lab only"),
+        (["--role", "primary"], "takes a whole VPC"),
+    ],
+)
+def test_runbook_refuses_bad_input_with_exit_2(args: list[str], message: str) -> None:
+    """The repository's own config.yaml has no probe: nothing can be measured, nothing runs."""
+    import subprocess
+    import sys
+
+    from tasks import PROJECT_ROOT
+
+    vpc = sorted({r.vpc.id for r in _inventory_routers()})[0]
+    proc = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "runbooks" / "failover.py"), "--vpc", vpc, *args],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr
+
+
+def _inventory_routers() -> list[Router]:
+    from tasks.cli import DEFAULT_CONFIG
+    from tasks.inventory import load, router_of
+
+    return [router_of(h) for h in load(DEFAULT_CONFIG).inventory.hosts.values()]
