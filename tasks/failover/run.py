@@ -35,6 +35,7 @@ from typing import Any, Literal
 from nornir.core import Nornir
 
 from tasks.drivers.base import PlatformDriver, driver_for
+from tasks.errors import DriverError
 from tasks.failover.observe import PathObserver, Stream, Switch, VgwWatch, switch_of
 from tasks.failover.policy import Changer, FailoverError, changer_class, changer_for, peers
 from tasks.failover.undo import UndoStack, shielded
@@ -363,7 +364,7 @@ class FailoverRun:
             self.report.changed = True
             self.stack.push(
                 f"remove the prepend on {primary.name}",
-                lambda: changer.set_prepend(primary.prepend_count),
+                lambda: self._reconnecting(lambda c: c.set_prepend(primary.prepend_count)),
             )
             changer.set_prepend(count)
 
@@ -378,7 +379,7 @@ class FailoverRun:
         def shutdown() -> None:
             self.stack.push(
                 f"re-enable the BGP sessions of {primary.name}",
-                lambda: changer.set_shutdown(False),
+                lambda: self._reconnecting(lambda c: c.set_shutdown(False)),
             )
             changer.set_shutdown(True)
 
@@ -388,6 +389,18 @@ class FailoverRun:
         phase.detail = f"neighbors {', '.join(peers(primary))} shut"
         phase.timings["sessions_down_s"] = round(down, 3)
         self._done(phase, started, self._switch_problems(sw, None, self.opt.bounds.max_lost))
+
+    def _reconnecting(self, undo: Callable[[Changer], None]) -> None:
+        """Run an undo; if the SSH session died during a long hold, reconnect and retry once."""
+        assert self.driver is not None and self.changer is not None
+        try:
+            undo(self.changer)
+        except (DriverError, FailoverError) as exc:
+            log.warning("%s: undo failed (%s); reconnecting to retry", self.primary.name, exc)
+            self.driver.close()
+            self.driver.open()
+            self.changer = changer_for(self.driver)
+            undo(self.changer)
 
     def _established(self) -> set[str]:
         assert self.driver is not None

@@ -247,3 +247,31 @@ def _inventory_routers() -> list[Router]:
     from tasks.inventory import load, router_of
 
     return [router_of(h) for h in load(DEFAULT_CONFIG).inventory.hosts.values()]
+
+
+def test_undo_reconnects_once_when_the_session_died() -> None:
+    """A long hold can outlive the SSH session: the undo reconnects and retries."""
+    from tasks.errors import DriverError
+    from tasks.failover.run import FailoverRun
+
+    class Flaky(FakeFrrDriver):
+        opened = 0
+
+        def sh(self, command: str, check: bool = True, timeout: float = 60) -> tuple[int, str]:
+            if not self.opened:
+                raise DriverError("r1: socket closed")
+            return super().sh(command, check, timeout)
+
+        def open(self) -> None:
+            self.opened += 1
+
+        def close(self) -> None:
+            pass
+
+    run = FailoverRun.__new__(FailoverRun)
+    run.primary = router()
+    run.driver = Flaky(run.primary)  # type: ignore[assignment]
+    run.changer = FrrChanger(run.driver)  # type: ignore[arg-type]
+    run._reconnecting(lambda c: c.set_shutdown(False))
+    assert run.driver.opened == 1  # type: ignore[attr-defined]
+    assert "no neighbor 169.254.10.1 shutdown" in run.driver.commands[0]  # type: ignore[attr-defined]

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""The main job on the lab, one command: lab up, deploy, verify, failover test, report, lab down.
+
+Each step is the real runbook (``deploy.py``, ``verify.py``, ``failover.py``) run against the
+lab's inventory (``lab/config.yaml``) exactly as an operator would run it; its own report is
+printed as it goes, then a summary of the steps. The lab comes up in factory state so deploy
+does the real work. The lab session lock is held throughout (a concurrent test session waits);
+the lab is brought down at the end only if this run brought it up (``--keep-lab`` leaves it).
+
+Exit codes: 0 every step succeeded; otherwise the exit code of the first step that failed
+(deploy 1/2, verify 1-3, failover 1-5 or 130; see each runbook's --help); 2 the lab could not
+come up (not root, packages missing, held by another session for too long).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tasks import PROJECT_ROOT
+from tasks.lab import control
+from tasks.lab.topology import LabError, load_topology
+from tasks.report import table
+
+LAB_CONFIG = PROJECT_ROOT / "lab" / "config.yaml"
+RUNBOOKS = PROJECT_ROOT / "runbooks"
+EXIT_LAB = 2
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0],
+        epilog="Exit codes: 0 all steps ok; else the first failing step's own exit code; "
+        "2 the lab could not come up.",
+    )
+    parser.add_argument(
+        "--mode",
+        choices=("drain", "hard"),
+        default="drain",
+        help="failover mode (hard adds ~30 s: it waits for the BGP hold time)",
+    )
+    parser.add_argument("--hold", type=float, default=5.0, help="failover hold, seconds (5)")
+    parser.add_argument("--json", action="store_true", help="failover report as JSON")
+    parser.add_argument("--keep-lab", action="store_true", help="leave the lab up at the end")
+    parser.add_argument(
+        "--lock-timeout", type=float, default=900, help="seconds to wait for the lab lock (900)"
+    )
+    return parser.parse_args(argv)
+
+
+def step(name: str, argv: list[str], results: list[tuple[str, int, float]]) -> int:
+    print(f"\n===== {name}: {' '.join(argv)} =====", flush=True)
+    started = time.monotonic()
+    code = subprocess.run([sys.executable, *argv], check=False).returncode
+    results.append((name, code, time.monotonic() - started))
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    results: list[tuple[str, int, float]] = []
+    config = ["-c", str(LAB_CONFIG)]
+    failover = [str(RUNBOOKS / "failover.py"), *config, "--no-aws", "--mode", args.mode,
+                "--hold", str(args.hold)] + (["--json"] if args.json else [])  # fmt: skip
+    plan = [
+        ("deploy", [str(RUNBOOKS / "deploy.py"), *config]),
+        ("verify", [str(RUNBOOKS / "verify.py"), *config, "--no-aws"]),
+        ("failover", failover),
+    ]
+    code = 0
+    try:
+        with control.session_lock(timeout=args.lock_timeout):
+            topo = load_topology()
+            started = time.monotonic()
+            print("===== lab up (factory state) =====", flush=True)
+            up = control.up(topo, configured=False)
+            results.append(("lab up", 0, time.monotonic() - started))
+            print(f"lab {up['action']} in {up['seconds']:.1f}s", flush=True)
+            try:
+                for name, command in plan:
+                    code = step(name, command, results)
+                    if code != 0:
+                        break
+            finally:
+                if up["action"] == "built" and not args.keep_lab:
+                    started = time.monotonic()
+                    control.down(topo.prefix, topo.runtime_dir)
+                    results.append(("lab down", 0, time.monotonic() - started))
+                elif up["action"] != "built":
+                    print("\nthe lab was already up before this run: left up", flush=True)
+    except LabError as exc:
+        print(f"lab: {exc}", file=sys.stderr)
+        return EXIT_LAB
+    ran = {name for name, _c, _s in results}
+    rows = [(n, "ok" if c == 0 else f"FAILED (exit {c})", f"{s:.1f}s") for n, c, s in results]
+    rows += [(n, "not run", "-") for n, _a in plan if n not in ran]
+    print("\n===== summary =====")
+    print(table(("step", "result", "took"), rows))
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
