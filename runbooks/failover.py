@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tasks.cli import add_common_args, fail, open_inventory, print_json, setup_logging
 from tasks.errors import ToolkitError
 from tasks.failover import Bounds, FailoverOptions, FailoverReport, run_failover
-from tasks.failover.run import EXIT_BAD_INPUT
+from tasks.failover.records import EXIT_BAD_INPUT
 from tasks.report import table
 
 EPILOG = """exit codes:

@@ -20,17 +20,15 @@ at hold-time) and 5 with ``heal`` (underlay back), bounded by holdtime + a margi
 Safety: every change is pushed on an :class:`~tasks.failover.undo.UndoStack` with its inverse
 before it is made; any exception, timeout or Ctrl-C unwinds the stack and the restore is then
 proved by verify. ``hook`` is called with a point name at each step so tests can inject a
-failure anywhere (see :data:`POINTS`).
+failure anywhere (see :data:`tasks.failover.records.POINTS`).
 """
 
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from nornir.core import Nornir
 
@@ -38,117 +36,23 @@ from tasks.drivers.base import PlatformDriver, driver_for
 from tasks.errors import DriverError
 from tasks.failover.observe import PathObserver, Stream, Switch, VgwWatch, switch_of
 from tasks.failover.policy import Changer, FailoverError, changer_class, changer_for, peers
+from tasks.failover.records import (
+    FailoverOptions,
+    FailoverReport,
+    PhaseResult,
+    PhaseTimeout,
+    Refused,
+    judge_prechecks,
+)
 from tasks.failover.undo import UndoStack, shielded
 from tasks.health import read_health
 from tasks.inventory import router_of
 from tasks.model import Router
 from tasks.render import render_router
 from tasks.secrets import redact
-from tasks.verify import Check, VerifyReport
+from tasks.verify import VerifyReport
 
 log = logging.getLogger(__name__)
-
-Mode = Literal["drain", "hard"]
-Hook = Callable[[str], None]
-Progress = Callable[[str], None]
-PhaseStatus = Literal["pass", "fail", "error", "skipped"]
-Outcome = Literal["passed", "bounds_missed", "refused", "aborted", "interrupted", "restore_failed"]
-
-#: Where ``hook`` is called, in order. drain: precheck, drain, drained, maintenance, hold,
-#: restore, failback, postcheck; hard: precheck, cut, hold, restore, postcheck.
-POINTS = ("precheck", "drain", "drained", "maintenance", "cut", "hold", "restore", "failback",
-          "postcheck")  # fmt: skip
-
-EXIT_PASSED, EXIT_BOUNDS, EXIT_BAD_INPUT, EXIT_REFUSED = 0, 1, 2, 3
-EXIT_ABORTED, EXIT_RESTORE_FAILED, EXIT_INTERRUPTED = 4, 5, 130
-EXIT_CODES = {
-    "passed": EXIT_PASSED,
-    "bounds_missed": EXIT_BOUNDS,
-    "refused": EXIT_REFUSED,
-    "aborted": EXIT_ABORTED,
-    "interrupted": EXIT_INTERRUPTED,
-    "restore_failed": EXIT_RESTORE_FAILED,
-}
-
-
-def stderr_progress(message: str) -> None:
-    print(redact(message), file=sys.stderr, flush=True)
-
-
-@dataclass
-class Bounds:
-    """What a phase must achieve to pass (the lab's targets are the defaults)."""
-
-    max_switch_s: float = 5.0  # drain / fail-back: command to traffic on the new path
-    max_lost: int = 0  # probes lost in a drain, maintenance, hold or fail-back
-    hard_margin_s: float = 2.0  # hard: converged within holdtime + this
-
-
-@dataclass
-class FailoverOptions:
-    mode: Mode = "drain"
-    hold: float = 10.0
-    rate: float = 50.0
-    bounds: Bounds = field(default_factory=Bounds)
-    #: Give up waiting for a drain / fail-back to move traffic (hard mode adds the holdtime).
-    switch_timeout: float = 30.0
-    #: Keep probing this long after a switch so late losses are counted.
-    settle: float = 1.0
-    #: How long the post-check may wait for verify to be healthy again.
-    restore_timeout: float = 90.0
-    aws: bool = True
-    hook: Hook | None = None
-    progress: Progress = stderr_progress
-
-
-@dataclass
-class PhaseResult:
-    name: str
-    status: PhaseStatus = "skipped"
-    seconds: float = 0.0
-    bound: str = ""
-    detail: str = ""
-    switch: Switch | None = None
-    timings: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass
-class FailoverReport:
-    vpc: str
-    mode: Mode
-    primary: str
-    backup: str | None = None
-    prepend: int = 0
-    phases: list[PhaseResult] = field(default_factory=list)
-    outcome: Outcome = "passed"
-    error: str = ""
-    changed: bool = False
-    undone: list[str] = field(default_factory=list)
-    undo_failed: list[str] = field(default_factory=list)
-    restored: bool | None = None
-    restore_detail: str = ""
-    failing_checks: list[str] = field(default_factory=list)
-
-    @property
-    def exit_code(self) -> int:
-        return EXIT_CODES[self.outcome]
-
-    def phase(self, name: str) -> PhaseResult | None:
-        return next((p for p in self.phases if p.name == name), None)
-
-    def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["exit_code"] = self.exit_code
-        return data
-
-
-class Refused(FailoverError):
-    """The pre-checks say the test must not start; nothing was changed."""
-
-
-class PhaseTimeout(FailoverError):
-    """A wait ran out: the path did not move (or come back) in time."""
-
 
 Verify = Callable[[], VerifyReport]
 
@@ -158,38 +62,6 @@ def _default_verify(nr: Nornir, aws: bool) -> Verify:
     from tasks.verify_extra import extra_checks
 
     return lambda: run_verify(nr, extra_checks(nr, aws=aws, probe=True))
-
-
-def _of_router(check: Check, name: str) -> bool:
-    return check.target == name or check.target.startswith(f"{name}/")
-
-
-def judge_prechecks(
-    report: VerifyReport, primary: Router, backups: list[Router]
-) -> tuple[list[Router], list[str]]:
-    """Healthy backups (best first) and the reasons to refuse ([] = may start).
-
-    The primary path must be fully healthy (every check of severity ``primary`` passes), no
-    check may be unverifiable (``error``), and at least one backup must pass all its checks:
-    the test never drains the last healthy path.
-    """
-    bad = [c for c in report.checks if c.status in ("fail", "error")]
-    reasons = [
-        f"{c.target} {c.check}: {c.status}: {c.detail}"
-        for c in bad
-        if c.severity == "primary" or c.status == "error"
-    ]
-    healthy = [
-        b
-        for b in sorted(backups, key=lambda r: r.rank)
-        if not any(_of_router(c, b.name) for c in bad)
-    ]
-    if not backups:
-        reasons.append(f"{primary.vpc.id} has no backup router: draining would cut it off")
-    elif not healthy:
-        why = "; ".join(f"{c.target} {c.check}: {c.detail}" for c in bad if c.severity == "backup")
-        reasons.append(f"no healthy backup ({why}): the primary is the last healthy path")
-    return healthy, reasons
 
 
 class FailoverRun:

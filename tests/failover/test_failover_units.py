@@ -6,7 +6,7 @@ import pytest
 
 from tasks.failover.observe import Switch, VgwWatch, observer_for, switch_of
 from tasks.failover.policy import FailoverError, FrrChanger, VyosChanger, prepend_line, table_of
-from tasks.failover.run import judge_prechecks
+from tasks.failover.records import judge_prechecks
 from tasks.failover.undo import UndoStack, shielded
 from tasks.lab.probes import ProbeRecord
 from tasks.model import Router
