@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 .PHONY: demo test lint setup lab-packages clean
 
 demo: setup lab-packages
-	$(PY) runbooks/deploy.py --dry-run
+	$(PY) runbooks/demo.py
 
 test: setup lab-packages
 	$(VENV)/bin/ruff check .

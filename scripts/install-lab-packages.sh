@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the lab needs, only those missing. Needs root (apt-get).
 set -euo pipefail
-packages=(frr strongswan-charon strongswan-swanctl libcharon-extra-plugins openssh-server
+packages=(frr frr-pythontools strongswan-charon strongswan-swanctl libcharon-extra-plugins openssh-server
           iproute2 iptables nftables iputils-ping procps)
 missing=()
 for p in "${packages[@]}"; do

@@ -61,8 +61,11 @@ def collect_state(driver: PlatformDriver) -> RouterState:
     platform = driver.router.platform
     summary, sas = collect_sessions(driver)
     state = RouterState(summary=summary, sas=sas)
+    established = {n["address"] for n in summary["neighbors"] if n["established"]}
     for tunnel in driver.router.tunnels:
         peer = str(tunnel.aws_inside_address)
+        if peer not in established:
+            continue  # FRR prints nothing for a down peer's tables: nothing to judge there
         for question, into in (("advertised", state.advertised), ("received", state.received)):
             text = command(platform, question, peer=peer)
             into[peer] = parse(platform, text, driver.show(text))  # type: ignore[assignment]

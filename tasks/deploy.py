@@ -25,7 +25,7 @@ from typing import Literal
 from nornir.core import Nornir
 from nornir.core.task import Result, Task
 
-from tasks.drivers.base import PlatformDriver, driver_for
+from tasks.drivers.base import CommitError, PlatformDriver, driver_for
 from tasks.errors import ToolkitError
 from tasks.inventory import router_of
 from tasks.model import Router
@@ -170,8 +170,14 @@ def deploy_router(
             f"  {outcome.host}: applying (rollback in {options.confirm_timeout}s unless confirmed)"
         )
         begun = time.monotonic()
-        applied = True
-        driver.apply(candidate, confirm_timeout=options.confirm_timeout)
+        try:
+            applied = True
+            driver.apply(candidate, confirm_timeout=options.confirm_timeout)
+        except CommitError as exc:
+            applied = False  # the driver restored (or never changed) the device itself
+            if exc.rolled_back:
+                outcome.status = "rolled_back"
+            raise
         step("apply", begun)
         begun = time.monotonic()
         problems = _wait_healthy(driver, before, options, abort)
@@ -188,7 +194,8 @@ def deploy_router(
         return Result(host=task.host, result=outcome, changed=True)
     except Exception as exc:
         outcome.error = redact(_one_line(exc))
-        outcome.status = "failed"
+        if outcome.status != "rolled_back":
+            outcome.status = "failed"
         if applied and driver is not None:
             outcome.status = _roll_back(driver, outcome, progress)
         elif isinstance(exc, Aborted):
@@ -315,15 +322,22 @@ def _run_interruptible(
     """
     box: dict[str, object] = {}
     interrupted = False
+    done = threading.Event()
 
     def target() -> None:
-        box["result"] = work()
+        try:
+            box["result"] = work()
+        finally:
+            done.set()
 
+    # Waiting on an Event, not Thread.join: a KeyboardInterrupt landing inside join() can
+    # leave the thread marked finished while it still runs (and still rolls back).
     thread = threading.Thread(target=target, name="deploy-wave", daemon=True)
     thread.start()
-    while thread.is_alive():
+    while True:
         try:
-            thread.join(0.2)
+            if done.wait(0.2):
+                break
         except KeyboardInterrupt:
             interrupted = True
             if not abort.is_set():
@@ -331,4 +345,5 @@ def _run_interruptible(
                 progress("interrupt: finishing safely, rolling back unconfirmed changes ...")
             else:
                 progress("interrupt: still rolling back, please wait")
+    thread.join()
     return box.get("result", {}), interrupted

@@ -190,7 +190,8 @@ def load(config_file: str | Path = "config.yaml", **overrides: Any) -> Nornir:
     if not path.is_file():
         raise ToolkitError(f"Nornir config file {path} not found (pass --config PATH)")
     try:
-        nr = InitNornir(config_file=str(path), **_anchored_inventory(path), **overrides)
+        anchored = {} if "inventory" in overrides else _anchored_inventory(path)
+        nr = InitNornir(config_file=str(path), **{**anchored, **overrides})
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise ToolkitError(f"cannot load inventory from {path}: {exc}") from exc
     routers = validate_hosts(nr.inventory.hosts.values())

@@ -264,6 +264,8 @@ def verify_router(task: Task) -> Result:
 def exit_code(checks: Iterable[Check]) -> int:
     """0 healthy, 1 degraded, 2 primary broken or not guaranteed, 3 could not verify."""
     checks = list(checks)
+    if not checks:
+        return EXIT_UNVERIFIED  # no evidence is not health
     if any(c.status == "fail" and c.severity == "primary" for c in checks):
         return EXIT_PRIMARY
     if any(c.status == "error" for c in checks):

@@ -6,11 +6,18 @@ Tests marked ``@pytest.mark.lab`` are skipped, with the reason, when the lab can
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from functools import cache
+from pathlib import Path
 
 import pytest
 
+# Shared test helpers (inventory_factory, lab_variants) live in tests/; subfolders import them.
+sys.path.insert(0, str(Path(__file__).parent))
+
+from tasks.drivers import driver_for
+from tasks.inventory import load
 from tasks.lab import Lab, LabError, control, preflight
 from tasks.lab.topology import load_topology
 
@@ -54,3 +61,22 @@ def lab() -> Iterator[Lab]:
         finally:
             if result["action"] == "built":
                 handle.down()
+
+
+@pytest.fixture
+def configured_lab(lab: Lab) -> Iterator[Lab]:
+    """The session lab, put back to its configured, healthy state after the test."""
+    yield lab
+    for router in lab.routers:
+        host = load(lab.config_file).inventory.hosts[router]
+        driver = driver_for(host)
+        try:
+            driver.open()
+            if driver.pending():  # type: ignore[attr-defined]
+                driver.rollback()
+        except Exception:  # the router may be the one a test made unreachable
+            pass
+        finally:
+            driver.close()
+        lab.configure(router)
+    lab.wait_ready(configured=True, timeout=60)

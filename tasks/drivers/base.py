@@ -33,7 +33,15 @@ class ConnectError(DriverError):
 
 
 class CommitError(DriverError):
-    """The device rejected the candidate; nothing of it is active."""
+    """The device rejected the candidate; nothing of it is active.
+
+    ``rolled_back`` is True when part of the candidate had been made live and the driver has
+    already restored the previous config (the caller must not roll back a second time).
+    """
+
+    def __init__(self, message: str, rolled_back: bool = False) -> None:
+        super().__init__(message)
+        self.rolled_back = rolled_back
 
 
 class RollbackError(DriverError):

@@ -51,6 +51,19 @@ ROLLBACK_LOG = f"{CONFIG_DIR}/rollback.log"
 _RC = re.compile(r"__RC=(\d+)\s*$")
 
 
+_ADDRESS_LINE = re.compile(r"^address replace (\S+) dev (\S+)$", re.MULTILINE)
+
+
+def added_addresses_undo(previous: dict[str, str], candidate: dict[str, str]) -> str:
+    """``ip -batch`` lines deleting the addresses ``candidate`` adds that ``previous`` lacks."""
+
+    def addresses(files: dict[str, str]) -> set[tuple[str, str]]:
+        return set(_ADDRESS_LINE.findall(files.get("interfaces.ip", "")))
+
+    added = sorted(addresses(candidate) - addresses(previous))
+    return "".join(f"address del {addr} dev {dev}\n" for addr, dev in added)
+
+
 @register
 class FrrDriver:
     """Driver for ``platform: frr`` hosts (netmiko ``linux`` session, a root shell)."""
@@ -161,13 +174,19 @@ class FrrDriver:
         files["nftables.nft"] = (
             (self.read(f"{CONFIG_DIR}/nftables.nft") or EMPTY_NFT) if rc == 0 else EMPTY_NFT
         )
+        # Judge the file on disk by its own addresses, never by the candidate's.
         addrs = self.sh("ip -o -4 addr show", check=False)[1]
-        wanted = all(f" {t.local_inside_address}/30 " in addrs for t in self.router.tunnels)
         on_disk = self.read(f"{CONFIG_DIR}/interfaces.ip")
+        listed = _ADDRESS_LINE.findall(on_disk or "")
+        in_force = bool(listed) and all(
+            re.search(rf"\b{re.escape(dev)}\s+inet {re.escape(addr)}\s", addrs)
+            for addr, dev in listed
+        )
+        devices = sorted({dev for _, dev in listed} | {t.interface for t in self.router.tunnels})
         files["interfaces.ip"] = (
             on_disk
-            if (on_disk and wanted)
-            else "".join(f"address flush dev {t.interface}\n" for t in self.router.tunnels)
+            if on_disk and in_force
+            else "".join(f"address flush dev {dev}\n" for dev in devices)
         )
         files["frr.conf"] = self.read(FRR_CONF) or ""
         return files
@@ -231,17 +250,19 @@ class FrrDriver:
         previous = self.live_files()
         self.sh(f"rm -rf {ROLLBACK_DIR} && mkdir -p {ROLLBACK_DIR}")
         self._write_all(previous, ROLLBACK_DIR)
-        # Addresses the candidate adds are not in the previous file: flush, then restore.
-        flush = "".join(f"address flush dev {t.interface}\n" for t in self.router.tunnels)
-        self.write(f"{ROLLBACK_DIR}/flush.ip", flush)
-        restore = [
-            f"ip -batch {ROLLBACK_DIR}/flush.ip",
-            *apply_commands(self.router, previous, ROLLBACK_DIR),
-        ]
+        # Addresses the candidate adds are not in the previous file: delete exactly those
+        # (flushing all would also drop the routes charon installed for its SAs).
+        self.write(f"{ROLLBACK_DIR}/undo.ip", added_addresses_undo(previous, candidate))
+        restore = apply_commands(self.router, previous, ROLLBACK_DIR)
         copy_back = [f"cp {ROLLBACK_DIR}/{n} {CONFIG_DIR}/{n}" for n in previous]
-        script = "\n".join(["#!/bin/sh", "# restores the config in force before the last apply",
-                            *[f"{c} || echo FAILED: {shlex.quote(c)}" for c in restore + copy_back],
-                            ""])  # fmt: skip
+        script = "\n".join([
+            "#!/bin/sh",
+            "# restores the config in force before the last apply",
+            # best effort: an address the candidate never got to add is no failure
+            f"ip -force -batch {ROLLBACK_DIR}/undo.ip >/dev/null 2>&1",
+            *[f"{c} || echo FAILED: {shlex.quote(c)}" for c in restore + copy_back],
+            "",
+        ])  # fmt: skip
         self.write(ROLLBACK_SH, script, mode=0o700)
         self.sh(f"rm -f {ROLLBACK_LOG}")
         # A subshell keeps bash's job control quiet; setsid puts the timer in its own session
@@ -263,7 +284,7 @@ class FrrDriver:
                     self.rollback()
                 except RollbackError as exc:
                     raise CommitError(f"{self.host.name}: {detail}; {exc}") from exc
-                raise CommitError(f"{self.host.name}: {detail}; rolled back")
+                raise CommitError(f"{self.host.name}: {detail}; rolled back", rolled_back=True)
 
     def _disarm(self) -> bool:
         """Stop the rollback timer; False when none was armed."""

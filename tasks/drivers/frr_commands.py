@@ -63,6 +63,14 @@ def apply_commands(
         if name in files:
             uri = vici_uri(router, t.name)
             commands.append(f"swanctl --load-all --clear --file {d}/{name} --uri {uri}")
+            if files[name] != EMPTY_SWANCTL:
+                # Loading an unchanged connection does not start it again (start_action acts
+                # on change only): bring up a tunnel that is down, without failing the apply.
+                commands.append(
+                    f"swanctl --list-sas --ike {t.name} --uri {uri} 2>/dev/null | grep -q "
+                    f"ESTABLISHED || swanctl --initiate --child {t.name} --timeout 10 "
+                    f"--uri {uri} >/dev/null 2>&1 || true"
+                )
             if files[name] == EMPTY_SWANCTL:
                 quiet = ">/dev/null 2>&1 || true"
                 commands.append(f"swanctl --terminate --ike {t.name} --force --uri {uri} {quiet}")

@@ -190,7 +190,10 @@ class VyosDriver:
                     f"{self.host.name}: commit failed ({detail}) and restoring "
                     f"{CONFIG_BOOT} failed: {exc}"
                 ) from exc
-            raise CommitError(f"{self.host.name}: commit failed, saved config restored: {detail}")
+            raise CommitError(
+                f"{self.host.name}: commit failed, saved config restored: {detail}",
+                rolled_back=True,
+            )
         self._pending_confirm = True
         self._exit(discard=False)
         log.info("%s: committed, reverts in %d minute(s) unless confirmed", self.host.name,
@@ -239,6 +242,20 @@ class VyosDriver:
             ) from exc
         self._pending_confirm = False
         log.info("%s: rolled back to %s", self.host.name, CONFIG_BOOT)
+
+    def commit_unsaved(self, lines: list[str]) -> None:
+        """``configure``, the lines, ``commit``, ``exit``: live now, never saved.
+
+        For temporary operational changes (a failover drain) that a reload must forget.
+        Raises :class:`CommitError` (changes discarded) when VyOS refuses a line or the commit.
+        """
+        self._configure()
+        self._load(lines)
+        out = self._run("commit", timeout=self.commit_timeout)
+        if any(marker in out for marker in COMMIT_ERRORS):
+            self._exit(discard=True)
+            raise CommitError(f"{self.host.name}: commit failed: {_error_lines(out)}")
+        self._exit(discard=False)
 
     def show(self, command: str) -> str:
         """Run an op-mode command (e.g. ``show ip bgp summary``) and return its text."""

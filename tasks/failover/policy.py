@@ -165,12 +165,9 @@ class FrrChanger:
 
 @register
 class VyosChanger:
-    """VyOS: ``configure``, the set/delete lines, ``commit``, ``exit`` (never ``save``).
-
-    The VyOS driver exposes its configure-mode conversation only privately (``_configure``,
-    ``_load``, ``_run``, ``_exit``); a public ``commit_lines(lines)`` on the driver would let
-    this class stop reaching in. Not yet run against a VyOS device.
-    """
+    """VyOS: ``configure``, the set/delete lines, ``commit``, ``exit`` (never ``save``),
+    through the driver's :meth:`~tasks.drivers.vyos.VyosDriver.commit_unsaved`. Not yet run
+    against a VyOS device."""
 
     platform: ClassVar[str] = "vyos"
 
@@ -180,17 +177,10 @@ class VyosChanger:
         self.table = table_of(self.router)
 
     def _commit(self, lines: list[str], op_after: list[str]) -> None:
-        d = self.driver
         try:
-            d._configure()
-            d._load(lines)
-            out = d._run("commit", timeout=d.commit_timeout)
-            if any(m in out for m in ("Commit failed", "] failed")):
-                d._exit(discard=True)
-                raise FailoverError(f"{self.router.name}: commit failed: {out.strip()[-300:]}")
-            d._exit(discard=False)
+            self.driver.commit_unsaved(lines)
             for command in op_after:
-                d.show(command)
+                self.driver.show(command)
         except DriverError as exc:
             raise FailoverError(f"{self.router.name}: {exc}") from exc
 

@@ -183,6 +183,14 @@ def test_rollback_conversation_restores_saved_config_now(
     assert server.active == before and not server.timer_pending, "timer cancelled, no reboot"
 
 
+def test_commit_unsaved_conversation_never_saves(dev: tuple[ScriptedVyos, VyosDriver]) -> None:
+    server, driver = dev
+    driver.commit_unsaved(list(SET_LINES))
+    assert server.commands == ["configure", *SET_LINES, "commit", "exit"]
+    assert server.active == set(SET_LINES) and server.saved == set()
+    assert not server.timer_pending
+
+
 def test_show_conversation(dev: tuple[ScriptedVyos, VyosDriver]) -> None:
     server, driver = dev
     summary = (

@@ -93,35 +93,24 @@ def test_vyos_lines_follow_the_template_syntax(syntax: str, prepend: str, shutdo
 
 
 def test_vyos_commits_without_saving() -> None:
-    class Conversation:
-        commit_timeout = 1.0
-
+    # The driver's own conversation (configure, lines, commit, exit; never save) is tested
+    # against the scripted VyOS device in tests/drivers; here: which lines and op commands.
+    class Driver:
         def __init__(self) -> None:
             self.router = router(platform="vyos")
             self.sent: list[str] = []
 
-        def _configure(self) -> None:
-            self.sent.append("configure")
-
-        def _load(self, lines: list[str]) -> None:
-            self.sent.extend(lines)
-
-        def _run(self, command: str, timeout: float = 0) -> str:
-            self.sent.append(command)
-            return ""
-
-        def _exit(self, discard: bool) -> None:
-            self.sent.append("exit discard" if discard else "exit")
+        def commit_unsaved(self, lines: list[str]) -> None:
+            self.sent.extend(["<commit_unsaved>", *lines])
 
         def show(self, command: str) -> str:
             self.sent.append(command)
             return ""
 
-    conv = Conversation()
-    VyosChanger(conv).set_prepend(3)  # type: ignore[arg-type]
-    assert conv.sent[0] == "configure" and conv.sent[2:4] == ["commit", "exit"]
-    assert "save" not in conv.sent
-    assert conv.sent[-1] == "reset bgp 169.254.10.5 soft out"
+    drv = Driver()
+    VyosChanger(drv).set_prepend(3)  # type: ignore[arg-type]
+    assert drv.sent[0] == "<commit_unsaved>" and "as-path" in drv.sent[1]
+    assert drv.sent[-2:] == ["reset bgp 169.254.10.1 soft out", "reset bgp 169.254.10.5 soft out"]
 
 
 def _records(spec: list[tuple[int, str, float]]) -> list[ProbeRecord]:

@@ -89,8 +89,10 @@ def test_apply_commands_order_and_paths() -> None:
     assert commands[2].endswith("--uri unix:///run/strongswan/tun1/charon.vici")
     assert any("frr-reload.py --reload" in c for c in commands)
     assert apply.apply_commands(router, files, "/tmp/x/")[0] == "ip -batch /tmp/x/interfaces.ip"
+    assert any("swanctl --initiate --child tun2" in c for c in commands)
     reset = apply.factory_commands(router)
-    assert any("nft delete table ip vpc_ha" in c for c in reset)
+    assert "nft -f /etc/vpc-ha/factory/nftables.nft" in reset
+    assert not any("--initiate" in c for c in reset)
 
 
 def test_refuses_without_root() -> None:
