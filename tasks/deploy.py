@@ -17,7 +17,6 @@ import logging
 import sys
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Literal
@@ -28,7 +27,7 @@ from nornir.core.task import Result, Task
 from tasks.drivers.base import CommitError, PlatformDriver, driver_for
 from tasks.errors import ToolkitError
 from tasks.inventory import router_of
-from tasks.model import Router
+from tasks.model import Router, by_vpc
 from tasks.render import render_router
 from tasks.secrets import redact
 
@@ -105,11 +104,8 @@ def plan_waves(routers: dict[str, Router], primary_first: bool = False) -> list[
     ``primary_first``. Example: two VPCs a (p, b1, b2) and x (p, b1) give
     ``[[a-b2, x-b1], [a-b1, x-p], [a-p]]``.
     """
-    by_vpc: dict[str, list[Router]] = defaultdict(list)
-    for router in routers.values():
-        by_vpc[router.vpc.id].append(router)
     sequences = []
-    for members in by_vpc.values():
+    for members in by_vpc(routers.values()).values():
         ordered = sorted(members, key=lambda r: (-r.rank if r.role == "backup" else 1, r.name))
         if primary_first:
             ordered = [r for r in ordered if r.role == "primary"] + [

@@ -21,7 +21,7 @@ from nornir.core.inventory import Host
 from pydantic import ValidationError
 
 from tasks.errors import InventoryError, InventoryProblem, ToolkitError
-from tasks.model import Router
+from tasks.model import Router, by_vpc
 
 log = logging.getLogger(__name__)
 
@@ -111,14 +111,13 @@ def validate_hosts(hosts: Iterable[Host]) -> dict[str, Router]:
 def cross_host_problems(routers: Iterable[Router]) -> list[InventoryProblem]:
     """Rules over a VPC's routers: one primary, unique ranks, unique inside CIDRs per VGW."""
     problems: list[InventoryProblem] = []
-    by_vpc: dict[str, list[Router]] = defaultdict(list)
+    routers = list(routers)
     by_vgw: dict[str, list[tuple[Router, int]]] = defaultdict(list)
     for router in routers:
-        by_vpc[router.vpc.id].append(router)
         for index, _tunnel in enumerate(router.tunnels):
             by_vgw[router.vpc.vgw.id].append((router, index))
 
-    for vpc_id, members in sorted(by_vpc.items()):
+    for vpc_id, members in by_vpc(routers).items():
         primaries = [r for r in members if r.role == "primary"]
         if len(primaries) != 1:
             names = ", ".join(sorted(r.name for r in primaries)) or "none"

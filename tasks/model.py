@@ -16,6 +16,7 @@ AWS facts the rules encode (see shared/DESIGN.md):
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -288,3 +289,12 @@ class Router(_Strict):
     @property
     def effective_router_id(self) -> ipaddress.IPv4Address:
         return self.router_id or self.wan.address
+
+
+def by_vpc(routers: Iterable[Router]) -> dict[str, list[Router]]:
+    """Routers grouped by VPC id, VPCs sorted: deploy waves, path decisions and checks all
+    reason about one VPC's routers together."""
+    groups: dict[str, list[Router]] = {}
+    for router in routers:
+        groups.setdefault(router.vpc.id, []).append(router)
+    return dict(sorted(groups.items()))

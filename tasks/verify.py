@@ -17,7 +17,6 @@ check (3), which outranks a backup problem (1): unparsable output is never "heal
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Literal
@@ -28,7 +27,7 @@ from nornir.core.task import Result, Task
 from tasks.collect import RouterState, collect_state
 from tasks.drivers.base import driver_for
 from tasks.inventory import router_of
-from tasks.model import Router
+from tasks.model import Router, by_vpc
 from tasks.path_decision import Advertisement, decide
 from tasks.secrets import redact
 
@@ -214,10 +213,7 @@ def _nat(router: Router, state: RouterState, add: Callable[[Check], None]) -> No
 def path_checks(routers: dict[str, Router], evidence: dict[str, HostEvidence]) -> list[Check]:
     """Per VPC: will the VGW pick the primary? A backup or a tie fails with severity primary."""
     checks = []
-    by_vpc: dict[str, list[Router]] = defaultdict(list)
-    for router in routers.values():
-        by_vpc[router.vpc.id].append(router)
-    for vpc, members in sorted(by_vpc.items()):
+    for vpc, members in by_vpc(routers.values()).items():
         if any(r.name not in evidence for r in members):
             unknown = sorted(r.name for r in members if r.name not in evidence)
             checks.append(

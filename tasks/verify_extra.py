@@ -10,13 +10,12 @@
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 from nornir.core import Nornir
 
-from tasks.model import Router
+from tasks.model import Router, by_vpc
 from tasks.verify import Check, ExtraChecks
 
 log = logging.getLogger(__name__)
@@ -35,13 +34,6 @@ def extra_checks(nr: Nornir, aws: bool = True, probe: bool = True) -> list[Extra
     return checks
 
 
-def by_vpc(routers: dict[str, Router]) -> dict[str, list[Router]]:
-    groups: dict[str, list[Router]] = defaultdict(list)
-    for router in routers.values():
-        groups[router.vpc.id].append(router)
-    return groups
-
-
 def aws_side(routers: dict[str, Router], session: Any | None = None) -> list[Check]:
     """Run :func:`tasks.aws_checks.check_vpc` per VPC; skip everything without credentials."""
     import boto3
@@ -53,7 +45,7 @@ def aws_side(routers: dict[str, Router], session: Any | None = None) -> list[Che
     if not aws_credentials_available(session):
         return [Check("aws", "aws", "skip", "info", f"AWS checks skipped: {CREDENTIAL_HELP}")]
     checks = []
-    for vpc, members in sorted(by_vpc(routers).items()):
+    for vpc, members in by_vpc(routers.values()).items():
         for result in check_vpc(session, vpc, members[0].vpc.vgw.id, members):
             checks.append(
                 Check(result.check, result.target, result.status, result.severity, result.detail)
@@ -97,38 +89,15 @@ def data_plane(
         if source:
             break
     checks = []
-    for vpc, members in sorted(by_vpc(routers).items()):
+    for vpc, members in by_vpc(routers.values()).items():
         primary = next((r for r in members if r.role == "primary"), None)
         nat = {str(r.wan.address): r.name for r in members}
         if source is None:
-            checks.append(
-                Check(
-                    "data_plane",
-                    vpc,
-                    "fail",
-                    "primary",
-                    f"{PROBE_TRIES} probes from the VPC host were all lost",
-                )
-            )
+            status, detail = "fail", f"{PROBE_TRIES} probes from the VPC host were all lost"
         elif primary is not None and source == str(primary.wan.address):
-            checks.append(
-                Check(
-                    "data_plane",
-                    vpc,
-                    "pass",
-                    "primary",
-                    f"probe left through {primary.name} (NAT {source})",
-                )
-            )
+            status, detail = "pass", f"probe left through {primary.name} (NAT {source})"
         else:
             via = nat.get(source, "an unknown router")
-            checks.append(
-                Check(
-                    "data_plane",
-                    vpc,
-                    "fail",
-                    "primary",
-                    f"probe left through {via} (NAT {source}), not the primary",
-                )
-            )
+            status, detail = "fail", f"probe left through {via} (NAT {source}), not the primary"
+        checks.append(Check("data_plane", vpc, status, "primary", detail))  # type: ignore[arg-type]
     return checks
