@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from tasks.drivers.base import PlatformDriver
 from tasks.parse import parse
-from tasks.records import BgpSummary, BgpTable, IpsecSa
+from tasks.records import BgpNeighborDetail, BgpSummary, BgpTable, IpsecSa
 
 #: Question -> command, per platform. ``{peer}`` is a BGP neighbor address.
 COMMANDS: dict[str, dict[str, str]] = {
@@ -28,6 +28,7 @@ COMMANDS: dict[str, dict[str, str]] = {
         "received": "show ip bgp neighbors {peer} routes",
         "sas": "swanctl --list-sas",
         "nat": "nft list table ip vpc_ha",
+        "neighbor": "show ip bgp neighbors {peer}",
     },
 }
 
@@ -44,6 +45,7 @@ class RouterState:
     sas: list[IpsecSa] = field(default_factory=list)
     advertised: dict[str, BgpTable] = field(default_factory=dict)
     received: dict[str, BgpTable] = field(default_factory=dict)
+    neighbors: dict[str, BgpNeighborDetail] = field(default_factory=dict)
     nat_text: str = ""
 
 
@@ -66,8 +68,14 @@ def collect_state(driver: PlatformDriver) -> RouterState:
         peer = str(tunnel.aws_inside_address)
         if peer not in established:
             continue  # FRR prints nothing for a down peer's tables: nothing to judge there
-        for question, into in (("advertised", state.advertised), ("received", state.received)):
+        questions: list[tuple[str, dict[str, object]]] = [
+            ("advertised", state.advertised),  # type: ignore[list-item]
+            ("received", state.received),  # type: ignore[list-item]
+        ]
+        if "neighbor" in COMMANDS[platform]:
+            questions.append(("neighbor", state.neighbors))  # type: ignore[arg-type]
+        for question, into in questions:
             text = command(platform, question, peer=peer)
-            into[peer] = parse(platform, text, driver.show(text))  # type: ignore[assignment]
+            into[peer] = parse(platform, text, driver.show(text))
     state.nat_text = driver.show(command(platform, "nat"))
     return state

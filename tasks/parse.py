@@ -36,6 +36,7 @@ from tasks import PROJECT_ROOT
 from tasks.errors import ParseError
 from tasks.records import (
     BgpNeighbor,
+    BgpNeighborDetail,
     BgpPath,
     BgpSummary,
     BgpTable,
@@ -48,7 +49,7 @@ from tasks.records import (
 PARSERS_DIR = PROJECT_ROOT / "parsers"
 COMMANDS_FILE = PARSERS_DIR / "commands.yaml"
 
-Parsed = BgpTable | BgpSummary | RouteTable | list[IpsecSa]
+Parsed = BgpTable | BgpSummary | BgpNeighborDetail | RouteTable | list[IpsecSa]
 
 
 @dataclass(frozen=True)
@@ -633,7 +634,30 @@ def _route_table(found: dict[str, Any]) -> RouteTable:
         raise ParseError(f"show ip route: {exc}") from exc
 
 
+def _bgp_neighbor(found: dict[str, Any]) -> BgpNeighborDetail:
+    rows = _as_list(found.get("neighbor"))
+    if len(rows) != 1:
+        raise ParseError(f"show ip bgp neighbors: expected one neighbor, found {len(rows)}")
+    row = rows[0]
+
+    def number(key: str) -> int | None:
+        return int(row[key]) if key in row else None
+
+    return {
+        "address": row["address"],
+        "remote_as": int(row["remote_as"]),
+        "local_as": int(row["local_as"]),
+        "state": row["state"],
+        "admin_down": bool(row.get("admin_down", False)),
+        "hold_time": number("hold_time"),
+        "keepalive": number("keepalive"),
+        "configured_hold_time": number("configured_hold_time"),
+        "configured_keepalive": number("configured_keepalive"),
+    }
+
+
 _BUILDERS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "frr/show_ip_bgp_neighbor.ttp": _bgp_neighbor,
     "frr/show_ip_bgp.ttp": _bgp_table,
     "vyos/show_ip_bgp_quagga.ttp": _bgp_table,
     "frr/show_ip_bgp_summary.ttp": _bgp_summary,

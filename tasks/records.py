@@ -101,6 +101,30 @@ class BgpSummary(TypedDict):
     neighbors: list[BgpNeighbor]
 
 
+class BgpNeighborDetail(TypedDict):
+    """``show ip bgp neighbors <address>``: the timers a session runs with.
+
+    ``hold_time``/``keepalive`` are the negotiated values (``None`` when FRR does not print
+    them); ``configured_*`` what the router asks for.
+
+    Example::
+
+        {"address": "169.254.10.9", "remote_as": 64512, "local_as": 65010,
+         "state": "Established", "admin_down": False, "hold_time": 30, "keepalive": 10,
+         "configured_hold_time": 30, "configured_keepalive": 10}
+    """
+
+    address: str
+    remote_as: int
+    local_as: int
+    state: str
+    admin_down: bool
+    hold_time: int | None
+    keepalive: int | None
+    configured_hold_time: int | None
+    configured_keepalive: int | None
+
+
 class IpsecSa(TypedDict):
     """One IPsec child SA (one tunnel), whatever printed it: VyOS 1.1/1.2 peer blocks, the VyOS
     1.3/1.4 table, or strongSwan ``swanctl --list-sas``.

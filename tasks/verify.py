@@ -136,10 +136,42 @@ def router_checks(router: Router, state: RouterState) -> HostEvidence:
                 f"{peer} Established, AS {neighbor['remote_as']}, up {neighbor['up_down']}",
             )
         )
+        _timers(router, target, peer, state, add)
         evidence.advertisements.extend(_advertised_default(router, tunnel.name, peer, state, add))
         _received_vpc(router, target, peer, state, add)
     _nat(router, state, add)
     return evidence
+
+
+def _timers(
+    router: Router, target: str, peer: str, state: RouterState, add: Callable[[Check], None]
+) -> None:
+    """The session runs with the hold time and keepalive the inventory (and AWS) expect."""
+    sev = severity_of(router)
+    detail = state.neighbors.get(peer)
+    if detail is None:
+        add(Check("bgp_timers", target, "skip", "info", f"timers not read on {router.platform}"))
+        return
+    got = (detail["hold_time"], detail["keepalive"])
+    want = (router.bgp.holdtime, router.bgp.keepalive)
+    if None in got:
+        add(Check("bgp_timers", target, "error", sev, f"{peer}: negotiated timers not shown"))
+    elif got != want:
+        add(
+            Check(
+                "bgp_timers",
+                target,
+                "fail",
+                sev,
+                f"{peer}: hold {got[0]} s / keepalive {got[1]} s, expected {want[0]} / {want[1]}",
+            )
+        )
+    else:
+        add(
+            Check(
+                "bgp_timers", target, "pass", sev, f"{peer}: hold {got[0]} s, keepalive {got[1]} s"
+            )
+        )
 
 
 def _advertised_default(

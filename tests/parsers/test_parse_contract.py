@@ -59,6 +59,8 @@ def _healthy_count(result: object) -> int:
         return sum(n["established"] for n in result["neighbors"])
     if "paths" in result:
         return sum(p["valid"] for p in result["paths"])
+    if "state" in result:  # one neighbor's detail
+        return int(result["state"] == "Established")
     return len(result["routes"])
 
 

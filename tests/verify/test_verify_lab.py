@@ -37,8 +37,8 @@ def test_healthy_lab_exits_0_with_every_kind_of_evidence(configured_lab: Lab) ->
     report = verify(configured_lab.config_file)
     assert report.exit_code == 0, failing(report)
     kinds = {c.check for c in report.checks if c.status == "pass"}
-    assert kinds >= {"ipsec_sa", "bgp_session", "advertise_default", "received_vpc", "nat",
-                     "path_decision", "data_plane"}  # fmt: skip
+    assert kinds >= {"ipsec_sa", "bgp_session", "bgp_timers", "advertise_default",
+                     "received_vpc", "nat", "path_decision", "data_plane"}  # fmt: skip
 
 
 def test_backup_tunnel_down_is_degraded(configured_lab: Lab) -> None:
@@ -50,6 +50,17 @@ def test_backup_tunnel_down_is_degraded(configured_lab: Lab) -> None:
     assert report.exit_code == 1
     assert ("ipsec_sa", "r2/tun1", "backup") in failing(report)
     assert all(sev == "backup" for _, _, sev in failing(report))
+
+
+def test_backup_with_wrong_timers_is_degraded(configured_lab: Lab) -> None:
+    lab = configured_lab
+    vtysh_config(lab, "r2", "router bgp 65010", "neighbor 169.254.10.9 timers 3 9")
+    lab.exec("r2", ["vtysh", "-c", "clear ip bgp 169.254.10.9"])
+    lab.wait_ready(configured=True, timeout=30)
+    report = verify(lab.config_file)
+    assert report.exit_code == 1, failing(report)
+    timers = next(c for c in report.checks if c.check == "bgp_timers" and c.target == "r2/tun1")
+    assert timers.status == "fail" and "hold 9 s / keepalive 3 s, expected 30 / 10" in timers.detail
 
 
 def test_primary_withdrawn_is_broken_with_the_reason(configured_lab: Lab) -> None:
