@@ -13,11 +13,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tasks.verify_extra import extra_checks
-
 from tasks.cli import add_common_args, open_inventory, print_json, setup_logging
 from tasks.report import junit_xml, table
 from tasks.verify import EXIT_UNVERIFIED, run_verify
+from tasks.verify_extra import extra_checks
 
 STATUS_MARK = {"pass": "ok", "fail": "FAIL", "warn": "warn", "skip": "skip", "error": "ERROR"}
 VERDICT = {
