@@ -57,7 +57,13 @@ def test_backup_with_wrong_timers_is_degraded(configured_lab: Lab) -> None:
     vtysh_config(lab, "r2", "router bgp 65010", "neighbor 169.254.10.9 timers 3 9")
     lab.exec("r2", ["vtysh", "-c", "clear ip bgp 169.254.10.9"])
     lab.wait_ready(configured=True, timeout=30)
-    report = verify(lab.config_file)
+    try:
+        report = verify(lab.config_file)
+    finally:
+        # Negotiated timers change only when the session restarts: restore, then reset it.
+        lab.configure("r2")
+        lab.exec("r2", ["vtysh", "-c", "clear ip bgp 169.254.10.9"])
+        lab.wait_ready(configured=True, timeout=30)
     assert report.exit_code == 1, failing(report)
     timers = next(c for c in report.checks if c.check == "bgp_timers" and c.target == "r2/tun1")
     assert timers.status == "fail" and "hold 9 s / keepalive 3 s, expected 30 / 10" in timers.detail
