@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 from inventory_factory import base_hosts, write_inventory
+from script_loader import load_runbook
 
 from tasks.cli import DEFAULT_CONFIG
 
-SPEC = importlib.util.spec_from_file_location(
-    "deploy_runbook", Path(__file__).parent.parent / "runbooks" / "deploy.py"
-)
-assert SPEC and SPEC.loader
-deploy = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(deploy)
+deploy = load_runbook("deploy")
 
 
 def test_dry_run_on_example_inventory_prints_every_host(capsys: pytest.CaptureFixture[str]) -> None:

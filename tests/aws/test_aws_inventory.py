@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import sys
@@ -13,6 +12,7 @@ import boto3
 import pytest
 from aws_fixtures import FIXTURES, REGION, StubSession, fixture_json
 from moto import mock_aws
+from script_loader import load_runbook
 
 from tasks import PROJECT_ROOT
 from tasks.aws_inventory import (
@@ -139,13 +139,7 @@ def test_two_connections_on_one_gateway_ip_are_refused() -> None:
 
 
 def _aws_runbook() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "aws_runbook", PROJECT_ROOT / "runbooks" / "aws.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_runbook("aws")
 
 
 @pytest.mark.parametrize("as_json", [False, True])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from aws_fixtures import FIXTURES, REGION, StubSession, fixture_json
 from botocore.stub import ANY
 from cfnlint.api import lint_all
 from moto import mock_aws
+from script_loader import load_runbook
 
 from tasks import PROJECT_ROOT
 from tasks.aws_session import AwsError
@@ -292,13 +292,7 @@ def moto_cloudformation_available() -> bool:
 
 
 def aws_runbook() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "aws_runbook", PROJECT_ROOT / "runbooks" / "aws.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_runbook("aws")
 
 
 @pytest.mark.skipif(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import xml.etree.ElementTree as ET
@@ -11,6 +10,7 @@ from types import ModuleType
 
 import pytest
 from conftest import REFERENCE, inventory_config, inventory_routers
+from script_loader import load_runbook
 
 from tasks.compliance.lock import RunLock
 from tasks.render import render_router, write_files
@@ -19,11 +19,7 @@ RUNBOOK = Path(__file__).resolve().parents[2] / "runbooks" / "compliance.py"
 
 
 def runbook() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("compliance_runbook", RUNBOOK)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_runbook("compliance")
 
 
 def run(argv: list[str]) -> int:

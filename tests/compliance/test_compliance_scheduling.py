@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
 import pytest
+from script_loader import load_runbook, load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def load(path: Path, name: str):  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_systemd_unit_treats_findings_and_overlap_as_results_not_failures() -> None:
-    runbook = load(ROOT / "runbooks" / "compliance.py", "compliance_runbook_sched")
+    runbook = load_runbook("compliance")
     unit = (ROOT / "deploy" / "systemd" / "vpc-ha-compliance.service").read_text()
     found = re.search(r"^SuccessExitStatus=(.+)$", unit, re.MULTILINE)
     assert found
@@ -34,6 +26,6 @@ def test_systemd_unit_treats_findings_and_overlap_as_results_not_failures() -> N
 
 
 def test_bench_runs_and_reports_rate(capsys: pytest.CaptureFixture[str]) -> None:
-    bench = load(ROOT / "bench" / "compliance.py", "compliance_bench")
+    bench = load_script(ROOT / "bench" / "compliance.py", "compliance_bench")
     assert bench.main(["--count", "30"]) == 0
     assert re.search(r"\d+ configs/s", capsys.readouterr().out)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from script_loader import load_runbook
 
 from tasks import PROJECT_ROOT
 from tasks.inventory import load, router_of
@@ -106,11 +107,7 @@ def test_refuses_with_missing_package_and_names_the_fix() -> None:
 
 
 def test_runbook_refusal_exit_code(monkeypatch, capsys) -> None:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("lab_runbook", PROJECT_ROOT / "runbooks/lab.py")
-    runbook = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(runbook)
+    runbook = load_runbook("lab")
     monkeypatch.setattr(preflight.os, "geteuid", lambda: 1000)
     assert runbook.main(["up"]) == runbook.EXIT_REFUSED
     assert "needs root" in capsys.readouterr().err
