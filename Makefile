@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint setup lab-packages clean
+.PHONY: demo test lint setup lab-packages package-audit clean
 
 demo: setup lab-packages
 	$(PY) runbooks/demo.py
@@ -26,8 +26,12 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-lab-packages:
-	scripts/install-lab-packages.sh
+# The one list of Debian packages lives in tasks/lab/packages.py (install, audit, list).
+lab-packages: setup
+	$(PY) -m tasks.lab.packages install
+
+package-audit: lab-packages
+	$(PY) -m tasks.lab.packages audit
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
