@@ -9,11 +9,78 @@ charons are started one after another, each after the previous one's device exis
 
 from __future__ import annotations
 
+import os
+import re
+import selectors
+import subprocess
+import tempfile
+import time
+
 from tasks.lab import netns, procs
 from tasks.lab.box import Box
 
 CHARON = "/usr/lib/ipsec/charon"
 PLUGINS = "random nonce openssl hmac kdf kernel-libipsec kernel-netlink socket-default vici"
+PLUGIN_DIR = "/usr/lib/ipsec/plugins"
+_LOADED = re.compile(r"loaded plugins: (.*)\n")
+_FAILED = re.compile(r"plugin '([^']+)': failed to load")
+
+
+def plugin_file(plugin: str) -> str:
+    return f"{PLUGIN_DIR}/libstrongswan-{plugin}.so"
+
+
+def unloadable_plugins(plugins: str = PLUGINS, timeout: float = 3.0) -> list[str]:
+    """Start charon once with ``plugins`` and return those it did not load (empty: all did).
+
+    It runs in a throwaway network namespace (its TUN device and sockets vanish with it) and a
+    private mount namespace with an empty /run (its pid file and vici socket too), and is
+    stopped as soon as it prints its "loaded plugins" line: about 0.1 s.
+    """
+    wanted = plugins.split()
+    with tempfile.TemporaryDirectory(prefix="vpc-ha-charon-check-") as folder:
+        conf_file = os.path.join(folder, "strongswan.conf")
+        with open(conf_file, "w", encoding="ascii") as handle:
+            handle.write(
+                f"charon {{\n load = {plugins}\n filelog {{\n  stderr {{\n   default = 1\n"
+                "  }\n }\n syslog {\n  daemon {\n   default = -1\n  }\n }\n}\n"
+            )
+        script = f"mount -t tmpfs vpc-ha-check /run && exec {CHARON}"
+        proc = subprocess.Popen(
+            ["unshare", "-n", "-m", "--propagation", "private", "sh", "-c", script],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            bufsize=0,
+            env={**os.environ, "STRONGSWAN_CONF": conf_file},
+        )
+        assert proc.stderr is not None
+        text = ""
+        loaded: list[str] | None = None
+        try:
+            with selectors.DefaultSelector() as sel:
+                sel.register(proc.stderr, selectors.EVENT_READ)
+                deadline = time.monotonic() + timeout
+                while loaded is None and time.monotonic() < deadline:
+                    if not sel.select(deadline - time.monotonic()):
+                        break
+                    chunk = os.read(proc.stderr.fileno(), 65536)
+                    if not chunk:
+                        break  # charon exited (initialization failed)
+                    text += chunk.decode(errors="replace")
+                    if m := _LOADED.search(text):
+                        loaded = m.group(1).split()
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            proc.stderr.close()
+    failed = _FAILED.findall(text)
+    if loaded is None:
+        return [p for p in wanted if p in failed] or wanted
+    return [p for p in wanted if p not in loaded]
 
 
 def conf(port: int, table: int) -> str:
@@ -97,7 +164,9 @@ def swanctl(box: Box, tunnel: str, *args: str, timeout: float = 20) -> str:
 
     proc = box.run(["swanctl", *args, "--uri", vici_uri(tunnel)], timeout=timeout)
     if proc.returncode != 0:
-        raise LabError(
-            f"{box.ns}: swanctl {' '.join(args)}: {(proc.stderr or proc.stdout).strip()}"
-        )
+        # swanctl follows a connect failure with its whole usage text: keep what precedes it.
+        lines = (proc.stderr or proc.stdout).strip().splitlines()
+        usage = (i for i, line in enumerate(lines) if line.startswith(("strongSwan", "usage:")))
+        detail = " ".join(lines[: next(usage, len(lines))]) or " ".join(lines)
+        raise LabError(f"{box.ns}: swanctl {' '.join(args)}: {detail.strip()}")
     return proc.stdout

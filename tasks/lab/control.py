@@ -32,6 +32,9 @@ from tasks.lab.topology import DEFAULT_TOPOLOGY, LabError, Plan, Topology, load_
 log = logging.getLogger(__name__)
 
 STATE_FILE = "state.json"
+#: Where a failed ``up`` keeps its daemons' logs before it tears the lab down (newest kept).
+FAILED_LOGS_DIR = Path("/var/log/vpc-ha-lab")
+FAILED_LOGS_KEPT = 5
 #: Serialises lab sessions (pytest sessions, runbooks) on this machine; a standard lock file.
 LOCK_FILE = Path("/run/lock/vpc-ha-lab.lock")
 
@@ -392,11 +395,38 @@ def up(
         mark("daemons" + (" and configured" if configured else ""))
         wait_ready(plan, configured=configured, timeout=timeout)
         mark("ready")
-    except BaseException:
-        log.error("lab up failed; logs under %s", plan.runtime / "boxes")
+    except BaseException as exc:
+        where = keep_logs(plan.runtime)
+        down(topo.prefix, plan.runtime)
+        note = f"the lab was torn down; logs kept in {where}" if where else "the lab was torn down"
+        log.error("lab up failed: %s (%s)", exc, note)
+        if isinstance(exc, Exception):
+            raise LabError(f"{exc}\n({note})") from exc
         raise
     write_state(plan, configured=configured, started=time.time(), phase="up")
     return {"action": "built", "seconds": time.monotonic() - t0, "phases": marks}
+
+
+def keep_logs(runtime: Path) -> Path | None:
+    """Copy every daemon log of the lab to a new folder under :data:`FAILED_LOGS_DIR`.
+
+    ``down`` removes the runtime directory, so a failed ``up`` saves the evidence first: only
+    ``*.log`` files (no keys, no configs). The oldest folders beyond the newest
+    :data:`FAILED_LOGS_KEPT` are removed. Returns the folder, or None when there were no logs.
+    """
+    logs = sorted((runtime / "boxes").glob("**/*.log")) if (runtime / "boxes").is_dir() else []
+    if not logs:
+        return None
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    target = FAILED_LOGS_DIR / f"failed-up-{stamp}-{os.getpid()}"
+    for source in logs:
+        relative = source.relative_to(runtime / "boxes")
+        (target / relative).parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):
+            shutil.copyfile(source, target / relative)
+    for old in sorted(FAILED_LOGS_DIR.glob("failed-up-*"))[:-FAILED_LOGS_KEPT]:
+        shutil.rmtree(old, ignore_errors=True)
+    return target
 
 
 # ---- readiness -------------------------------------------------------------------------------

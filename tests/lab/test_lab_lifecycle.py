@@ -6,12 +6,16 @@ These tests take the session's lab through down/up and always leave it up and co
 from __future__ import annotations
 
 import json
+import time
+from pathlib import Path
 
 import pytest
 
 from tasks import PROJECT_ROOT
-from tasks.lab import Lab, control, procs
+from tasks.lab import Lab, LabError, charon, control, preflight, procs
 from tasks.lab.topology import load_topology
+
+NOTHING = {"namespaces": [], "processes": [], "interfaces": [], "mounts": [], "runtime": []}
 
 pytestmark = pytest.mark.lab
 
@@ -86,4 +90,52 @@ def test_four_routers(lab: Lab) -> None:
         print(f"4-router lab up --configured in {result['seconds']:.1f}s")
     finally:
         control.down(topo4.prefix, topo4.runtime_dir)
+        control.up(lab.topology, configured=True)
+
+
+def test_a_charon_that_cannot_load_a_plugin_is_refused_fast_leaving_nothing(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Preflight, before anything is built: the plugin named, in well under 2 s."""
+    lab.down()
+    monkeypatch.setattr(charon, "PLUGINS", charon.PLUGINS + " no-such-plugin")
+    try:
+        started = time.monotonic()
+        with pytest.raises(LabError, match=r"libstrongswan-no-such-plugin\.so"):
+            control.up(lab.topology, configured=True)
+        took = time.monotonic() - started
+        print(f"refused in {took:.2f}s")
+        assert took < 2
+        assert control.leftovers(lab.topology.prefix, lab.plan.runtime) == NOTHING
+    finally:
+        monkeypatch.undo()
+        control.up(lab.topology, configured=True)
+
+
+def test_charon_plugin_check_names_a_plugin_that_exists_but_does_not_load() -> None:
+    assert charon.unloadable_plugins() == []
+    assert charon.unloadable_plugins(charon.PLUGINS + " no-such-plugin") == ["no-such-plugin"]
+    with pytest.raises(LabError, match="charon cannot load plugin 'no-such-plugin'"):
+        preflight.check(plugins=charon.PLUGINS + " no-such-plugin")
+
+
+def test_a_failed_up_tears_down_everything_and_says_where_the_logs_are(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The fresh-machine failure itself (charon without its openssl plugin aborts), with
+    preflight out of the way so the build really starts and fails half-way."""
+    lab.down()
+    monkeypatch.setattr(control, "FAILED_LOGS_DIR", tmp_path)
+    monkeypatch.setattr(control.preflight, "check", lambda **_kw: None)
+    monkeypatch.setattr(charon, "PLUGINS", charon.PLUGINS.replace("openssl ", ""))
+    try:
+        with pytest.raises(LabError, match="torn down; logs kept in") as caught:
+            control.up(lab.topology, configured=True)
+        assert control.leftovers(lab.topology.prefix, lab.plan.runtime) == NOTHING
+        kept = Path(str(caught.value).rsplit("logs kept in ", 1)[1].rstrip(")"))
+        assert kept.parent == tmp_path
+        logs = "".join(p.read_text(errors="replace") for p in kept.glob("**/charon*.log"))
+        assert "initialization failed" in logs or "failed to load" in logs
+    finally:
+        monkeypatch.undo()
         control.up(lab.topology, configured=True)
