@@ -156,10 +156,11 @@ def _fetch(ref: SecretRef, session: Any | None) -> str:
 def _fetch_aws(ref: SecretRef, session: Any | None) -> str:
     import json
 
-    import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
-    session = session or boto3.session.Session()
+    from tasks.aws_session import boto_session
+
+    session = session or boto_session()
     try:
         if ref.ssm:
             client = session.client("ssm")

@@ -1,7 +1,9 @@
 """verify's evidence from outside the routers: the AWS API and a data-plane probe.
 
 - AWS (boto3, :mod:`tasks.aws_checks`): skipped with a reason, never passed or failed, when
-  no credentials resolve (botocore's usual chain; no API call is made to find out).
+  the Nornir config turns the AWS side off (``user_defined.aws.enabled: false``, as the lab's
+  does) or no credentials resolve (botocore's usual chain, the instance metadata service only
+  on EC2 or with ``user_defined.aws.instance_metadata: true``; no API call is made to find out).
 - Data plane: the Nornir config's ``user_defined.probe`` names a probe. ``{kind: lab}`` sends
   UDP probes from the lab's VPC host to its internet host and reads which NAT address they
   arrived from; without a probe the check is skipped with a reason.
@@ -21,27 +23,32 @@ from tasks.verify import Check, ExtraChecks
 log = logging.getLogger(__name__)
 
 PROBE_TRIES = 3
+AWS_OFF = "AWS checks off in the Nornir config (user_defined.aws.enabled: false)"
 
 
 def extra_checks(nr: Nornir, aws: bool = True, probe: bool = True) -> list[ExtraChecks]:
     """The outside-the-router checks verify runs after the router side."""
     checks: list[ExtraChecks] = []
-    if aws:
-        checks.append(aws_side)
+    aws_conf = (nr.config.user_defined or {}).get("aws") or {}
+    if aws and aws_conf.get("enabled", True) is False:
+        checks.append(lambda routers: [Check("aws", "aws", "skip", "info", AWS_OFF)])
+    elif aws:
+        imds = aws_conf.get("instance_metadata")
+        checks.append(lambda routers: aws_side(routers, instance_metadata=imds))
     if probe:
         conf = (nr.config.user_defined or {}).get("probe")
         checks.append(lambda routers: data_plane(conf, routers))
     return checks
 
 
-def aws_side(routers: dict[str, Router], session: Any | None = None) -> list[Check]:
+def aws_side(
+    routers: dict[str, Router], session: Any | None = None, instance_metadata: bool | None = None
+) -> list[Check]:
     """Run :func:`tasks.aws_checks.check_vpc` per VPC; skip everything without credentials."""
-    import boto3
-
     from tasks.aws_checks import check_vpc
-    from tasks.aws_session import CREDENTIAL_HELP, aws_credentials_available
+    from tasks.aws_session import CREDENTIAL_HELP, aws_credentials_available, boto_session
 
-    session = session or boto3.session.Session()
+    session = session or boto_session(instance_metadata=instance_metadata)
     if not aws_credentials_available(session):
         return [Check("aws", "aws", "skip", "info", f"AWS checks skipped: {CREDENTIAL_HELP}")]
     checks = []

@@ -125,8 +125,9 @@ def nornir_config(inventory_dir: Path | str, relative: bool = False) -> str:
         "inventory": {"plugin": "SimpleInventory", "options": options},
         "runner": {"plugin": "threaded", "options": {"num_workers": 20}},
         "logging": {"enabled": False},
-        # verify's data-plane check: probe from the lab's VPC host (tasks.verify_extra).
-        "user_defined": {"probe": {"kind": "lab"}},
+        # verify's data-plane check: probe from the lab's VPC host (tasks.verify_extra). The
+        # lab plays the AWS side itself: no AWS API is asked, so nothing leaves the machine.
+        "user_defined": {"probe": {"kind": "lab"}, "aws": {"enabled": False}},
     }
     head = "# Nornir config of the lab inventory" + (
         " (paths relative to this file).\n" if relative else " (generated).\n"
