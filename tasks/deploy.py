@@ -281,7 +281,9 @@ def run_deploy(
         for host in todo:
             outcome = _outcome_of(results, host, routers[host], index)
             outcomes[host] = outcome
-            if not outcome.healthy:
+            # A dry run changes nothing, so a host that could not be read (secret, connect)
+            # stops nothing: every other router's diff is still worth showing.
+            if not outcome.healthy and not options.dry_run:
                 stopped.setdefault(outcome.vpc, f"{host} {outcome.status} in wave {index}")
     for host, router in routers.items():
         if host not in outcomes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inventory_factory import GROUPS, base_hosts, base_router, write_inventory
+from inventory_factory import GROUPS, PSK_ENV, base_hosts, base_router, write_inventory
 
 from tasks.deploy import plan_waves
 from tasks.inventory import load
@@ -37,3 +37,19 @@ def test_no_wave_holds_two_routers_of_one_vpc(tmp_path: Path) -> None:
     for wave in plan_waves(routers):  # type: ignore[arg-type]
         vpcs = [routers[h].vpc.id for h in wave]  # type: ignore[attr-defined]
         assert len(vpcs) == len(set(vpcs))
+
+
+def test_a_dry_run_reads_every_wave_even_after_a_failure(tmp_path: Path, monkeypatch) -> None:
+    """Nothing changes in a dry run, so a router that cannot be read (here: its key does not
+    resolve) must not hide the diffs of the routers in later waves; a real deploy stops."""
+    from tasks.deploy import DeployOptions, run_deploy
+
+    for var in PSK_ENV.values():
+        monkeypatch.delenv(var, raising=False)
+    nr = load(write_inventory(tmp_path, base_hosts()))
+    dry = {o.host: o for o in run_deploy(nr, DeployOptions(dry_run=True), lambda _m: None).outcomes}
+    assert {o.status for o in dry.values()} == {"failed"}
+    assert all(PSK_ENV["tun1"] in o.error for o in dry.values())
+    real = {o.host: o for o in run_deploy(nr, DeployOptions(), lambda _m: None).outcomes}
+    assert real["r3"].status == "failed"
+    assert real["r2"].status == real["r1"].status == "skipped"
