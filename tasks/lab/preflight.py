@@ -15,8 +15,16 @@ import subprocess
 from pathlib import Path
 
 from tasks.lab import charon
-from tasks.lab.packages import runtime_files
 from tasks.lab.topology import LabError
+
+
+def runtime_files() -> dict[str, str]:
+    # Imported here, not at the top: ``python -m tasks.lab.packages`` (the installer) must not
+    # find its own module already imported through tasks.lab -> control -> preflight.
+    from tasks.lab.packages import runtime_files as files
+
+    return files()
+
 
 #: Daemons that must start: a version run proves the binary and its libraries load.
 SMOKE: dict[str, list[str]] = {
