@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> tuple[list[HostResult], str]:
     if args.from_dir:
         saved, known = saved_configs(args)
         return check_saved(saved, policy, known), "offline"
-    nr = open_inventory(args)
+    nr = open_inventory(args, connects=not args.intended)
     if args.intended:
         return check_intended(known_hosts(nr), policy), "intended"
     return check_live(nr, policy), "live"

@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args.verbose, args.log_file)
     if args.render_only:
         return render_only(args)
-    nr = open_inventory(args)
+    nr = open_inventory(args, connects=True, keys=True)
     options = DeployOptions(
         dry_run=args.dry_run,
         confirm_timeout=args.confirm_timeout,

@@ -138,7 +138,7 @@ def render(report: FailoverReport) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup_logging(args.verbose, args.log_file)
-    nr = open_inventory(args)
+    nr = open_inventory(args, connects=True)
     options = FailoverOptions(
         mode=args.mode,
         hold=args.hold,

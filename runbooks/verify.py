@@ -43,7 +43,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup_logging(args.verbose, args.log_file)
-    nr = open_inventory(args)
+    nr = open_inventory(args, connects=True)
     try:
         report = run_verify(nr, extra_checks(nr, aws=not args.no_aws, probe=not args.no_probe))
     except KeyboardInterrupt:

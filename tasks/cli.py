@@ -18,6 +18,7 @@ from nornir.core import Nornir
 
 from tasks import PROJECT_ROOT
 from tasks.errors import InventoryError, ToolkitError
+from tasks.inputs import check_inputs
 from tasks.inventory import load, select
 from tasks.secrets import RedactingFilter, redact
 
@@ -76,11 +77,18 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     raise SystemExit(code)
 
 
-def open_inventory(args: argparse.Namespace) -> Nornir:
-    """Load, validate and filter the inventory; exit with a clear message when it is bad."""
+def open_inventory(args: argparse.Namespace, connects: bool = False, keys: bool = False) -> Nornir:
+    """Load, validate and filter the inventory; exit with a clear message when it is bad.
+
+    A runbook that will connect to the routers passes ``connects`` (and a deploy ``keys``):
+    their management addresses, and the key references, are then checked too
+    (:func:`tasks.inputs.check_inputs`), so a bad one stops the run before any router.
+    """
     try:
         nr = load(args.config)
         nr = select(nr, hosts=comma_list(args.hosts) or None, role=args.role, vpc=args.vpc)
+        if connects and nr.inventory.hosts:
+            check_inputs(nr.inventory.hosts.values(), keys=keys)
     except InventoryError as exc:
         fail(f"{exc}\nNothing was touched. Fix the inventory ({args.config}) and run again.")
     except ToolkitError as exc:

@@ -8,6 +8,7 @@ on ``host.data["router"]`` so tasks never re-read raw dictionaries.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 from collections import defaultdict
@@ -15,10 +16,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import yaml
 from nornir import InitNornir
 from nornir.core import Nornir
+from nornir.core.exceptions import PluginNotRegistered
 from nornir.core.inventory import Host
 from pydantic import ValidationError
+from ruamel.yaml import YAMLError
 
 from tasks.errors import InventoryError, InventoryProblem, ToolkitError
 from tasks.model import Router, by_vpc
@@ -28,10 +32,17 @@ log = logging.getLogger(__name__)
 #: Top-level keys of a host's data that belong to the router model.
 MODEL_KEYS = tuple(f for f in Router.model_fields if f not in ("name", "platform"))
 ROUTER_KEY = "router"
+#: Host data keys outside the router model that are not typos: the validated model itself and
+#: the lab's own bookkeeping (namespace, staging folder). Operators' own keys start with ``x_``.
+OTHER_KEYS = (ROUTER_KEY, "lab")
 
 
-def host_payload(host: Host) -> dict[str, Any]:
-    """A host's data as the model sees it: its own keys first, then groups, then defaults."""
+def host_payload(host: Host, base: Path | None = None) -> dict[str, Any]:
+    """A host's data as the model sees it: its own keys first, then groups, then defaults.
+
+    With ``base``, a relative key ``file:`` path is taken relative to that folder (the Nornir
+    config's), not to whatever the working directory of a cron or systemd run happens to be.
+    """
     payload: dict[str, Any] = {"name": host.name, "platform": host.platform}
     for key in MODEL_KEYS:
         try:
@@ -39,7 +50,56 @@ def host_payload(host: Host) -> dict[str, Any]:
         except KeyError:
             continue
         payload[key] = value
+    if base is not None and isinstance(payload.get("tunnels"), list):
+        payload["tunnels"] = [_anchored_key(t, base) for t in payload["tunnels"]]
     return payload
+
+
+def _anchored_key(tunnel: Any, base: Path) -> Any:
+    psk = tunnel.get("psk") if isinstance(tunnel, dict) else None
+    path = psk.get("file") if isinstance(psk, dict) else None
+    if not isinstance(path, str) or Path(path).expanduser().is_absolute():
+        return tunnel
+    return {**tunnel, "psk": {**psk, "file": str(base / path)}}
+
+
+def unknown_keys(host: Host) -> list[InventoryProblem]:
+    """Top-level data keys the model does not know (``tunnel_mut``, ``bgb``): a typo there
+    would otherwise silently fall back to a default or a group's value."""
+    problems = []
+    for key in sorted(set(host.keys()) - set(MODEL_KEYS) - set(OTHER_KEYS)):
+        if key.startswith("x_"):
+            continue
+        close = difflib.get_close_matches(key, MODEL_KEYS, n=2, cutoff=0.6)
+        hint = (f"; did you mean {' or '.join(map(repr, close))}?" if close
+                else f" (known: {', '.join(MODEL_KEYS)})")  # fmt: skip
+        problems.append(
+            InventoryProblem(host.name, key, "<set>", f"unknown field{hint} Own keys: x_<name>")
+        )
+    return problems
+
+
+def host_problems(hosts: Iterable[Host]) -> list[InventoryProblem]:
+    """Management addresses: every host has one, and no two hosts share it."""
+    problems = []
+    seen: dict[str, str] = {}
+    for host in hosts:
+        address = host.hostname
+        if not address:
+            problems.append(
+                InventoryProblem(host.name, "hostname", "<missing>",
+                                 "the router's management address is required (without it "
+                                 f"the inventory name {host.name!r} would be looked up in DNS)")
+            )  # fmt: skip
+        elif address in seen:
+            problems.append(
+                InventoryProblem(host.name, "hostname", address,
+                                 f"already the management address of {seen[address]}: each "
+                                 "router needs its own (else one router gets another's config)")
+            )  # fmt: skip
+        else:
+            seen[address] = host.name
+    return problems
 
 
 #: Model validators that judge several fields name the one at fault as "field: message".
@@ -92,24 +152,62 @@ def _short(value: dict[str, Any]) -> str:
     return "{" + ", ".join(sorted(value)) + "}"
 
 
-def validate_hosts(hosts: Iterable[Host]) -> dict[str, Router]:
+def validate_hosts(hosts: Iterable[Host], base: Path | None = None) -> dict[str, Router]:
     """Validate every host and the rules between them; raise with every problem at once."""
+    hosts = list(hosts)
     routers: dict[str, Router] = {}
-    problems: list[InventoryProblem] = []
+    problems: list[InventoryProblem] = host_problems(hosts)
     for host in hosts:
-        payload = host_payload(host)
+        problems.extend(unknown_keys(host))
+        payload = host_payload(host, base)
         try:
             routers[host.name] = Router.model_validate(payload)
         except ValidationError as exc:
             problems.extend(_problems_from(host.name, payload, exc))
-    problems.extend(cross_host_problems(routers.values()))
+    incomplete = len(routers) < len(hosts)
+    problems.extend(cross_host_problems(routers.values(), incomplete=incomplete))
+    problems.extend(address_problems(routers.values()))
     if problems:
         raise InventoryError(problems)
     return routers
 
 
-def cross_host_problems(routers: Iterable[Router]) -> list[InventoryProblem]:
-    """Rules over a VPC's routers: one primary, unique ranks, unique inside CIDRs per VGW."""
+def address_problems(routers: Iterable[Router]) -> list[InventoryProblem]:
+    """Outside addresses: a router's two tunnels go to two AWS endpoints, no two routers share
+    a WAN (customer gateway) address, and no AWS endpoint address serves two tunnels."""
+    problems = []
+    wan: dict[str, str] = {}
+    outside: dict[str, str] = {}
+    for router in sorted(routers, key=lambda r: r.name):
+        address = str(router.wan.address)
+        if address in wan:
+            problems.append(
+                InventoryProblem(router.name, "wan.address", address,
+                                 f"already the WAN address of {wan[address]}: each router is "
+                                 "its own customer gateway with its own address")
+            )  # fmt: skip
+        wan.setdefault(address, router.name)
+        for index, tunnel in enumerate(router.tunnels):
+            address = str(tunnel.outside_address)
+            where = f"{router.name} tunnels[{index}]"
+            if address in outside:
+                problems.append(
+                    InventoryProblem(router.name, f"tunnels[{index}].outside_address", address,
+                                     f"already the outside address of {outside[address]}: each "
+                                     "tunnel goes to its own AWS endpoint (two per connection)")
+                )  # fmt: skip
+            outside.setdefault(address, where)
+    return problems
+
+
+def cross_host_problems(
+    routers: Iterable[Router], incomplete: bool = False
+) -> list[InventoryProblem]:
+    """Rules over a VPC's routers: one primary, unique ranks, unique inside CIDRs per VGW.
+
+    ``incomplete``: some hosts failed validation, so a VPC may lack its primary only because
+    that host is already reported; "has none" is then not said (it would blame the others).
+    """
     problems: list[InventoryProblem] = []
     routers = list(routers)
     by_vgw: dict[str, list[tuple[Router, int]]] = defaultdict(list)
@@ -119,7 +217,7 @@ def cross_host_problems(routers: Iterable[Router]) -> list[InventoryProblem]:
 
     for vpc_id, members in by_vpc(routers).items():
         primaries = [r for r in members if r.role == "primary"]
-        if len(primaries) != 1:
+        if len(primaries) > 1 or (not primaries and not incomplete):
             names = ", ".join(sorted(r.name for r in primaries)) or "none"
             for router in primaries or members:
                 problems.append(
@@ -188,12 +286,21 @@ def load(config_file: str | Path = "config.yaml", **overrides: Any) -> Nornir:
     path = Path(config_file)
     if not path.is_file():
         raise ToolkitError(f"Nornir config file {path} not found (pass --config PATH)")
+    anchored = {} if "inventory" in overrides else _anchored_inventory(path)
+    options = ((anchored or overrides).get("inventory") or {}).get("options") or {}
+    undefined_groups(options)
     try:
-        anchored = {} if "inventory" in overrides else _anchored_inventory(path)
         nr = InitNornir(config_file=str(path), **{**anchored, **overrides})
+    except PluginNotRegistered as exc:
+        raise ToolkitError(
+            f"{path}: {exc}; Nornir's own plugins are SimpleInventory (inventory) and threaded "
+            "or serial (runner)"
+        ) from exc
+    except (YAMLError, yaml.YAMLError) as exc:
+        raise ToolkitError(f"cannot read the inventory of {path}: not valid YAML: {exc}") from exc
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise ToolkitError(f"cannot load inventory from {path}: {exc}") from exc
-    routers = validate_hosts(nr.inventory.hosts.values())
+    routers = validate_hosts(nr.inventory.hosts.values(), base=path.resolve().parent)
     for name, router in routers.items():
         nr.inventory.hosts[name].data[ROUTER_KEY] = router
     log.debug("inventory %s: %d hosts valid", path, len(routers))
@@ -206,23 +313,50 @@ def _anchored_inventory(config_file: Path) -> dict[str, Any]:
     Nornir opens them relative to the working directory, so a runbook started from elsewhere
     (cron, systemd) would read the wrong files or none.
     """
-    import yaml
-
     try:
         data = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ToolkitError(f"cannot read Nornir config {config_file}: {exc}") from exc
     options = dict((data.get("inventory") or {}).get("options") or {})
-    changed = False
     for key in ("host_file", "group_file", "defaults_file"):
         value = options.get(key)
         if isinstance(value, str) and not Path(value).is_absolute():
             options[key] = str((config_file.resolve().parent / value).resolve())
-            changed = True
-    if not changed:
-        return {}
     plugin = (data.get("inventory") or {}).get("plugin", "SimpleInventory")
     return {"inventory": {"plugin": plugin, "options": options}}
+
+
+def undefined_groups(options: dict[str, Any]) -> None:
+    """Refuse hosts that name a group the group file does not define, naming both.
+
+    Nornir's SimpleInventory raises a bare ``KeyError('vpc-x')`` for this, which says neither
+    which host nor which file.
+    """
+    hosts_file, groups_file = options.get("host_file"), options.get("group_file")
+    if not hosts_file or not Path(hosts_file).is_file():
+        return
+    try:
+        hosts = yaml.safe_load(Path(hosts_file).read_text(encoding="utf-8")) or {}
+        groups = {}
+        if groups_file and Path(groups_file).is_file():
+            groups = yaml.safe_load(Path(groups_file).read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ToolkitError(f"cannot read the inventory: not valid YAML: {exc}") from exc
+    if not isinstance(hosts, dict) or not isinstance(groups, dict):
+        raise ToolkitError(f"{hosts_file} and {groups_file} must each map names to entries")
+    problems = []
+    for name, entry in hosts.items():
+        for group in (entry or {}).get("groups") or [] if isinstance(entry, dict) else []:
+            if group not in groups:
+                problems.append(
+                    InventoryProblem(
+                        str(name), "groups", group,
+                        f"group {group!r} is not defined in {groups_file} (defined: "
+                        f"{', '.join(sorted(map(str, groups))) or 'none'})",
+                    )
+                )  # fmt: skip
+    if problems:
+        raise InventoryError(problems)
 
 
 def router_of(host: Host) -> Router:

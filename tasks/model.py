@@ -19,7 +19,7 @@ import ipaddress
 from collections.abc import Iterable
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from tasks.secrets import SecretRef
 
@@ -49,6 +49,16 @@ Role = Literal["primary", "backup"]
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, value: object, info: ValidationInfo) -> object:
+        # YAML's `asn: true` would become ASN 1 under pydantic's lax int: refuse it instead.
+        if isinstance(value, bool) and info.field_name:
+            annotation = cls.model_fields[info.field_name].annotation
+            if annotation in (int, int | None, float):
+                raise ValueError("must be a number, not true/false")
+        return value
 
 
 def valid_asn(value: int) -> bool:
@@ -89,11 +99,15 @@ class Bgp(_Strict):
 
     @model_validator(mode="after")
     def _timers(self) -> Bgp:
-        if self.holdtime != 0 and not 3 <= self.holdtime <= 65535:
-            raise ValueError("holdtime: must be 0 or 3..65535 seconds")
+        if not 3 <= self.holdtime <= 65535:
+            # 0 would switch BGP's failure detection off: a dead router kept as best path.
+            raise ValueError(
+                "holdtime: must be 3..65535 seconds (AWS uses 30; 0 would turn "
+                "off the failure detection failover relies on)"
+            )
         if self.keepalive < 1:
             raise ValueError("keepalive: must be at least 1 second")
-        if self.holdtime and self.keepalive * 3 > self.holdtime:
+        if self.keepalive * 3 > self.holdtime:
             raise ValueError(
                 f"keepalive: must be at most holdtime/3 "
                 f"({self.holdtime // 3}); AWS uses holdtime 30, keepalive 10"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tasks.failover.observe import Switch, VgwWatch, observer_for, switch_of
@@ -215,16 +217,34 @@ def test_no_observer_is_refused_before_anything_is_touched() -> None:
         (["--role", "primary"], "takes a whole VPC"),
     ],
 )
-def test_runbook_refuses_bad_input_with_exit_2(args: list[str], message: str) -> None:
-    """The repository's own config.yaml has no probe: nothing can be measured, nothing runs."""
+def test_runbook_refuses_bad_input_with_exit_2(
+    args: list[str], message: str, tmp_path: Path
+) -> None:
+    """The repository's own inventory has no probe: nothing can be measured, nothing runs.
+
+    Its hostnames are documentation addresses, which every runbook that connects refuses
+    first; here they are loopback addresses (never contacted) so the failover checks speak.
+    """
     import subprocess
     import sys
 
+    import yaml
+
     from tasks import PROJECT_ROOT
 
+    inventory = PROJECT_ROOT / "inventory"
+    hosts = yaml.safe_load((inventory / "hosts.yaml").read_text())
+    for index, host in enumerate(hosts.values(), start=11):
+        host["hostname"] = f"127.0.0.{index}"
+    (tmp_path / "hosts.yaml").write_text(yaml.safe_dump(hosts))
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"inventory": {"plugin": "SimpleInventory", "options": {
+        "host_file": str(tmp_path / "hosts.yaml"), "group_file": str(inventory / "groups.yaml"),
+        "defaults_file": str(inventory / "defaults.yaml")}}}))  # fmt: skip
     vpc = sorted({r.vpc.id for r in _inventory_routers()})[0]
     proc = subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / "runbooks" / "failover.py"), "--vpc", vpc, *args],
+        [sys.executable, str(PROJECT_ROOT / "runbooks" / "failover.py"), "-c", str(config),
+         "--vpc", vpc, *args],
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert proc.returncode == 2, proc.stderr
