@@ -240,7 +240,7 @@ def test_runbook_refuses_bad_input_with_exit_2(
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump({"inventory": {"plugin": "SimpleInventory", "options": {
         "host_file": str(tmp_path / "hosts.yaml"), "group_file": str(inventory / "groups.yaml"),
-        "defaults_file": str(inventory / "defaults.yaml")}}}))  # fmt: skip
+        "defaults_file": str(inventory / "defaults.yaml")}}, "logging": {"enabled": False}}))  # fmt: skip
     vpc = sorted({r.vpc.id for r in _inventory_routers()})[0]
     proc = subprocess.run(
         [sys.executable, str(PROJECT_ROOT / "runbooks" / "failover.py"), "-c", str(config),
