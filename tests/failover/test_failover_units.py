@@ -238,9 +238,11 @@ def test_runbook_refuses_bad_input_with_exit_2(
         host["hostname"] = f"127.0.0.{index}"
     (tmp_path / "hosts.yaml").write_text(yaml.safe_dump(hosts))
     config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump({"inventory": {"plugin": "SimpleInventory", "options": {
-        "host_file": str(tmp_path / "hosts.yaml"), "group_file": str(inventory / "groups.yaml"),
-        "defaults_file": str(inventory / "defaults.yaml")}}, "logging": {"enabled": False}}))  # fmt: skip
+    options = {"host_file": str(tmp_path / "hosts.yaml"),
+               "group_file": str(inventory / "groups.yaml"),
+               "defaults_file": str(inventory / "defaults.yaml")}  # fmt: skip
+    inventory_conf = {"plugin": "SimpleInventory", "options": options}
+    config.write_text(yaml.safe_dump({"inventory": inventory_conf, "logging": {"enabled": False}}))
     vpc = sorted({r.vpc.id for r in _inventory_routers()})[0]
     proc = subprocess.run(
         [sys.executable, str(PROJECT_ROOT / "runbooks" / "failover.py"), "-c", str(config),
