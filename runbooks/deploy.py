@@ -21,6 +21,7 @@ from tasks.cli import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     add_common_args,
+    interruptible,
     open_inventory,
     print_json,
     setup_logging,
@@ -85,6 +86,7 @@ def render_only(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup_logging(args.verbose, args.log_file)
+    interruptible()
     if args.render_only:
         return render_only(args)
     nr = open_inventory(args, connects=True, keys=True)

@@ -20,7 +20,14 @@ from types import FrameType
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tasks.cli import add_common_args, fail, open_inventory, print_json, setup_logging
+from tasks.cli import (
+    add_common_args,
+    fail,
+    interruptible,
+    open_inventory,
+    print_json,
+    setup_logging,
+)
 from tasks.errors import ToolkitError
 from tasks.failover import Bounds, FailoverOptions, FailoverReport, run_failover
 from tasks.failover.records import EXIT_BAD_INPUT
@@ -138,6 +145,7 @@ def render(report: FailoverReport) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup_logging(args.verbose, args.log_file)
+    interruptible()
     nr = open_inventory(args, connects=True)
     options = FailoverOptions(
         mode=args.mode,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -69,6 +70,16 @@ def setup_logging(verbose: int = 0, log_file: Path | None = None) -> None:
     # Nornir logs every failed task with a traceback at ERROR; our reports already say what
     # failed and why, so its tracebacks only show with -vv.
     logging.getLogger("nornir").setLevel(logging.DEBUG if verbose >= 2 else logging.CRITICAL)
+
+
+def interruptible() -> None:
+    """Make SIGINT raise KeyboardInterrupt, whatever the run inherited.
+
+    Deploy and failover turn Ctrl-C into "stop safely, undo what is unconfirmed". A background
+    job of a non-interactive shell (a CI step, ``cmd &`` in a script) starts with SIGINT
+    ignored, and Python then never raises KeyboardInterrupt: ``kill -INT`` would do nothing.
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:

@@ -6,6 +6,7 @@ Tests marked ``@pytest.mark.lab`` are skipped, with the reason, when the lab can
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Iterator
 from functools import cache
@@ -20,6 +21,13 @@ from tasks.drivers import driver_for
 from tasks.inventory import load
 from tasks.lab import Lab, LabError, control, preflight
 from tasks.lab.topology import load_topology
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Tests that press Ctrl-C (SIGINT to this process, or to a runbook it starts) need
+    # KeyboardInterrupt even when pytest runs as a background job of a non-interactive shell,
+    # which starts with SIGINT ignored (and passes that on to the runbooks).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @cache
