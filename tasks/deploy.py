@@ -14,6 +14,7 @@ rolled back, and the report says so.
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import threading
 import time
@@ -42,9 +43,24 @@ PostCheck = Callable[[PlatformDriver, object], list[str]]
 Snapshot = Callable[[PlatformDriver], object]
 
 
+#: Seconds the rollback timer must outlast the post-check wait: apply, connect, confirm.
+APPLY_MARGIN = 30
+#: The longest confirm window: a run that dies leaves its router half-changed that long.
+MAX_CONFIRM_TIMEOUT = 3600
+
+
+class BadOptions(ToolkitError):
+    """Options that would make a deploy unsafe; refused before any router is touched."""
+
+
 @dataclass
 class DeployOptions:
-    """How careful to be. Defaults fit a change window; tests shorten the timers."""
+    """How careful to be. Defaults fit a change window; tests shorten the timers.
+
+    ``confirm_timeout`` must outlast the post-check (``settle_timeout``) by
+    :data:`APPLY_MARGIN`: a timer shorter than that fires while the run still checks, and the
+    run would report "changed and confirmed" over a router that was reverted half-way.
+    """
 
     dry_run: bool = False
     confirm_timeout: int = 300
@@ -52,6 +68,22 @@ class DeployOptions:
     primary_first: bool = False
     snapshot: Snapshot | None = None
     post_check: PostCheck | None = None
+
+    def __post_init__(self) -> None:
+        least = math.ceil(self.settle_timeout) + APPLY_MARGIN
+        if isinstance(self.confirm_timeout, bool) or not isinstance(self.confirm_timeout, int):
+            raise BadOptions(
+                f"--confirm-timeout must be whole seconds, not {self.confirm_timeout!r}"
+            )
+        if self.settle_timeout <= 0:
+            raise BadOptions(f"--settle-timeout must be positive, not {self.settle_timeout}")
+        if not least <= self.confirm_timeout <= MAX_CONFIRM_TIMEOUT:
+            raise BadOptions(
+                f"--confirm-timeout {self.confirm_timeout}: must be "
+                f"{least}..{MAX_CONFIRM_TIMEOUT} s (at least --settle-timeout "
+                f"{self.settle_timeout:g} + {APPLY_MARGIN} s, so the rollback timer cannot fire "
+                "while the change is still being checked)"
+            )
 
 
 @dataclass

@@ -200,7 +200,11 @@ class Tunnel(_Strict):
     psk: SecretRef
     ike_local_port: int = Field(default=500, ge=1, le=65535)
     ike_remote_port: int = Field(default=500, ge=1, le=65535)
-    vici_uri: str | None = None
+    #: charon's control socket for this tunnel (Linux routers with one charon per tunnel). It
+    #: reaches a root shell on the router, so only a plain socket path or host:port is taken.
+    vici_uri: str | None = Field(
+        default=None, pattern=r"^(unix://(/[A-Za-z0-9._-]+)+|tcp://[A-Za-z0-9.-]+:[0-9]{1,5})$"
+    )
 
     @field_validator("inside_cidr", mode="before")
     @classmethod

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import pytest
 from inventory_factory import GROUPS, PSK_ENV, base_hosts, base_router, write_inventory
 
 from tasks.deploy import plan_waves
@@ -53,3 +55,26 @@ def test_a_dry_run_reads_every_wave_even_after_a_failure(tmp_path: Path, monkeyp
     real = {o.host: o for o in run_deploy(nr, DeployOptions(), lambda _m: None).outcomes}
     assert real["r3"].status == "failed"
     assert real["r2"].status == real["r1"].status == "skipped"
+
+
+@pytest.mark.parametrize(
+    ("confirm", "settle", "words"),
+    [(-5, 90.0, "must be 120..3600"), (0, 90.0, "must be 120..3600"),
+     (1, 1.0, "must be 31..3600"), (100, 90.0, "at least --settle-timeout 90 + 30"),
+     (7200, 90.0, "must be 120..3600"), (300, 0.0, "must be positive")],
+)  # fmt: skip
+def test_unsafe_confirm_windows_are_refused(confirm: int, settle: float, words: str) -> None:
+    """A negative window armed no timer; 0 or 1 let the timer race the post-check."""
+    from tasks.deploy import BadOptions, DeployOptions
+
+    with pytest.raises(BadOptions, match=re.escape(words)):
+        DeployOptions(confirm_timeout=confirm, settle_timeout=settle)
+
+
+def test_the_runbook_refuses_an_unsafe_window_with_exit_2(capsys) -> None:
+    from script_loader import load_runbook
+
+    with pytest.raises(SystemExit) as code:
+        load_runbook("deploy").main(["--confirm-timeout", "-5"])
+    assert code.value.code == 2
+    assert "--confirm-timeout -5" in capsys.readouterr().err

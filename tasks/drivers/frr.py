@@ -164,7 +164,7 @@ class FrrDriver:
         missing) counts as its empty version: a reset router is not "unchanged".
         """
         files: dict[str, str] = {}
-        loaded = self.sh(self._all_uris("swanctl --list-conns"), check=False)[1]
+        loaded = self.loaded_connections()
         for t in self.router.tunnels:
             name = f"swanctl/{t.name}.conf"
             on_disk = self.read(f"{CONFIG_DIR}/{name}")
@@ -190,6 +190,25 @@ class FrrDriver:
         )
         files["frr.conf"] = self.read(FRR_CONF) or ""
         return files
+
+    def loaded_connections(self) -> str:
+        """``swanctl --list-conns`` of every tunnel's charon.
+
+        Raises:
+            DriverError: a charon did not answer. "Could not ask" must never read as "nothing
+                loaded": the rollback set would then record the working tunnel as absent, and a
+                rollback would delete it.
+        """
+        out = []
+        for uri in sorted({vici_uri(self.router, t.name) for t in self.router.tunnels}):
+            rc, text = self.sh(f"swanctl --list-conns --uri {shlex.quote(uri)}", check=False)
+            if rc != 0:
+                raise DriverError(
+                    f"{self.host.name}: cannot read the loaded IPsec connections from {uri} "
+                    f"(exit {rc}: {redact(text)[-200:]}); nothing was changed"
+                )
+            out.append(text)
+        return "\n".join(out)
 
     def _all_uris(self, command: str) -> str:
         uris = sorted({vici_uri(self.router, t.name) for t in self.router.tunnels})

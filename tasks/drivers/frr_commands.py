@@ -61,7 +61,7 @@ def apply_commands(
     for t in router.tunnels:
         name = f"swanctl/{t.name}.conf"
         if name in files:
-            uri = vici_uri(router, t.name)
+            uri = shlex.quote(vici_uri(router, t.name))
             commands.append(f"swanctl --load-all --clear --file {d}/{name} --uri {uri}")
             if files[name] != EMPTY_SWANCTL:
                 # Loading an unchanged connection does not start it again (start_action acts
