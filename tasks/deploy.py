@@ -30,7 +30,7 @@ from tasks.errors import ToolkitError
 from tasks.inventory import router_of
 from tasks.model import Router, by_vpc
 from tasks.render import render_router
-from tasks.secrets import redact
+from tasks.secrets import mask_key_positions, redact
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ def deploy_router(
         driver.open()
         step("connect", begun)
         begun = time.monotonic()
-        outcome.diff = redact(driver.diff(candidate))
+        outcome.diff = mask_key_positions(redact(driver.diff(candidate)))
         step("diff", begun)
         if not outcome.diff.strip():
             outcome.status = "unchanged"

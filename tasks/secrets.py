@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from pathlib import Path
 from typing import Any, Literal
@@ -45,6 +46,21 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, MASK)
     return text
+
+
+#: Where a key stands in the configuration text the toolkit reads back from routers: strongSwan's
+#: ``secret = "..."`` and VyOS's ``secret '...'`` / ``pre-shared-secret '...'`` (set lines and
+#: ``compare`` output). A value there is masked whatever it is: a key read back from a router
+#: (the one a rotation replaces) was never resolved by this process, so :func:`redact` cannot
+#: know it.
+_KEY_POSITION = re.compile(
+    r"""(?P<head>\b(?:secret|pre-shared-secret)(?:\s*=\s*|\s+))(?P<q>["']?)(?P<value>[^\s"']+)(?P=q)"""
+)
+
+
+def mask_key_positions(text: str) -> str:
+    """``text`` with every value in a key position masked (keys, whatever their origin)."""
+    return _KEY_POSITION.sub(lambda m: f"{m['head']}{m['q']}{MASK}{m['q']}", text)
 
 
 def store_in_memory(name: str, value: str) -> SecretRef:
