@@ -21,12 +21,13 @@ from tasks.cli import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     add_common_args,
+    fail,
     interruptible,
     open_inventory,
     print_json,
     setup_logging,
 )
-from tasks.deploy import DeployOptions, run_deploy
+from tasks.deploy import BadOptions, DeployOptions, run_deploy
 from tasks.health import post_check, snapshot
 from tasks.render import as_text, render_config, write_files
 from tasks.report import failures, print_failures, table
@@ -50,7 +51,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--confirm-timeout",
         type=int,
         default=300,
-        help="seconds before an unconfirmed change rolls back by itself (default %(default)s)",
+        help="seconds before an unconfirmed change rolls back by itself (default %(default)s; "
+        "at least --settle-timeout + 30, at most 3600)",
     )
     parser.add_argument(
         "--settle-timeout",
@@ -89,15 +91,18 @@ def main(argv: list[str] | None = None) -> int:
     interruptible()
     if args.render_only:
         return render_only(args)
+    try:
+        options = DeployOptions(
+            dry_run=args.dry_run,
+            confirm_timeout=args.confirm_timeout,
+            settle_timeout=args.settle_timeout,
+            primary_first=args.primary_first,
+            snapshot=snapshot,
+            post_check=post_check,
+        )
+    except BadOptions as exc:
+        fail(str(exc))
     nr = open_inventory(args, connects=True, keys=True)
-    options = DeployOptions(
-        dry_run=args.dry_run,
-        confirm_timeout=args.confirm_timeout,
-        settle_timeout=args.settle_timeout,
-        primary_first=args.primary_first,
-        snapshot=snapshot,
-        post_check=post_check,
-    )
     report = run_deploy(nr, options)
     if args.json:
         print_json(report.as_dict())
