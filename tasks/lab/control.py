@@ -237,11 +237,12 @@ def seed_boxes(plan: Plan, psks: dict[tuple[str, str], str], models: dict[str, A
     vgw = vgw_box(plan)
     vgw.prepare()
     frr.seed(vgw, aws.vgw_frr(plan))
+    known_hosts = []
     for r in plan.routers:
         box = router_box(plan, r.name)
         box.prepare()
         frr.seed(box, frr.factory_config(r.name))
-        sshd.seed(box, str(r.mgmt), pub)
+        known_hosts.append(sshd.seed(box, str(r.mgmt), pub))
         for t in r.tunnels:
             charon.seed(box, t.name, t.index)
         for t in r.tunnels:
@@ -254,6 +255,8 @@ def seed_boxes(plan: Plan, psks: dict[tuple[str, str], str], models: dict[str, A
                 aws.endpoint_swanctl(t, models[r.name], psks[(r.name, t.name)]),
                 mode=0o600,
             )
+    # The lab inventory checks host keys strictly against this file, as production should.
+    plan.known_hosts.write_text("".join(known_hosts), encoding="ascii")
 
 
 # ---- start -----------------------------------------------------------------------------------

@@ -71,6 +71,10 @@ def inventory_data(topo: Topology) -> dict[str, dict[str, Any]]:
                         "use_keys": True,
                         "key_file": str(plan.ssh_key),
                         "allow_agent": False,
+                        "ssh_strict": True,
+                        "system_host_keys": False,
+                        "alt_host_keys": True,
+                        "alt_key_file": str(plan.known_hosts),
                     }
                 }
             },

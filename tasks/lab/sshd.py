@@ -29,7 +29,8 @@ def client_key(path: Path) -> str:
     return path.with_suffix(".pub").read_text(encoding="ascii")
 
 
-def seed(box: Box, listen: str, public_key: str) -> None:
+def seed(box: Box, listen: str, public_key: str) -> str:
+    """Configure the box's sshd; returns its ``known_hosts`` line (address and host key)."""
     host_key = box.dir / "ssh_host_ed25519_key"
     if not host_key.exists():
         subprocess.run(
@@ -64,6 +65,8 @@ Subsystem sftp internal-sftp
 """,
     )
     (box.run_dir / "sshd").mkdir(parents=True, exist_ok=True, mode=0o755)
+    kind, key = host_key.with_suffix(".pub").read_text(encoding="ascii").split()[:2]
+    return f"{listen} {kind} {key}\n"
 
 
 def start(box: Box) -> int:

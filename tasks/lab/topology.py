@@ -220,6 +220,11 @@ class Plan:
     def ssh_key(self) -> Path:
         return self.runtime / "ssh" / "id_ed25519"
 
+    @property
+    def known_hosts(self) -> Path:
+        """The routers' host keys, written at ``up``; the lab inventory trusts only these."""
+        return self.runtime / "ssh" / "known_hosts"
+
 
 def load_topology(path: str | Path | None = None, routers: int | None = None) -> Topology:
     """Read a topology file (default ``lab/topology.yaml``); ``routers`` builds N instead.
