@@ -103,8 +103,12 @@ def write_state(plan: Plan, **fields: Any) -> None:
 
 
 def healthy(plan: Plan) -> bool:
-    """Every namespace exists and every recorded daemon is alive."""
+    """Every namespace exists, every recorded daemon is alive, and the files the lab inventory
+    points at (client key, routers' host keys) are there: a lab built by an older checkout
+    without them is rebuilt, not trusted."""
     if set(plan.namespaces) - set(netns.existing(plan.topo.prefix)):
+        return False
+    if not (plan.ssh_key.exists() and plan.known_hosts.exists()):
         return False
     for box in all_boxes(plan):
         pids = box.pids()
