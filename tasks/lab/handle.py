@@ -107,22 +107,35 @@ class Lab:
         The router's link stays up (no carrier signal): IKE/ESP and the tunnel's BGP die
         silently, as when a path through the internet fails; the VGW notices at hold-time.
         """
-        wan = self.nat_address(router)
-        rules = (
-            f"table bridge {CUT_TABLE} {{\n"
-            " chain pre {\n"
-            "  type filter hook prerouting priority -200; policy accept;\n"
-            f"  ip saddr {wan} drop\n"
-            f"  ip daddr {wan} drop\n"
-            " }\n}\n"
-        )
-        name = f"{CUT_TABLE}_{router}"
-        proc = self.exec(self.plan.isp_ns, ["nft", "-f", "-"], input=rules.replace(CUT_TABLE, name))
-        if proc.returncode != 0:
-            raise LabError(f"cut underlay of {router}: {proc.stderr.strip()}")
+        self._cut(router, self.nat_address(router))
 
     def restore_underlay(self, router: str) -> None:
-        self.exec(self.plan.isp_ns, ["nft", "delete", "table", "bridge", f"{CUT_TABLE}_{router}"])
+        self._restore(router)
+
+    def cut_aws_endpoint(self, router: str, tunnel: str) -> None:
+        """An AWS-side outage of one tunnel: its VGW endpoint's outside address goes silent
+        (an endpoint replacement or an AWS failure), the router and its ISP stay up."""
+        plan = next(t for t in self.plan.router(router).tunnels if t.name == tunnel)
+        self._cut(f"{router}_{tunnel}", plan.aws_outside)
+
+    def restore_aws_endpoint(self, router: str, tunnel: str) -> None:
+        self._restore(f"{router}_{tunnel}")
+
+    def _cut(self, key: str, address: object) -> None:
+        rules = (
+            f"table bridge {CUT_TABLE}_{key} {{\n"
+            " chain pre {\n"
+            "  type filter hook prerouting priority -200; policy accept;\n"
+            f"  ip saddr {address} drop\n"
+            f"  ip daddr {address} drop\n"
+            " }\n}\n"
+        )
+        proc = self.exec(self.plan.isp_ns, ["nft", "-f", "-"], input=rules)
+        if proc.returncode != 0:
+            raise LabError(f"cut {key} ({address}): {proc.stderr.strip()}")
+
+    def _restore(self, key: str) -> None:
+        self.exec(self.plan.isp_ns, ["nft", "delete", "table", "bridge", f"{CUT_TABLE}_{key}"])
 
     def configure(self, router: str) -> None:
         """Render the router's ``frr`` templates and apply them as a deploy would."""
