@@ -63,6 +63,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--primary-first", action="store_true", help="change the primary before its backups"
     )
+    parser.add_argument(
+        "--lock-wait",
+        type=float,
+        default=0.0,
+        help="seconds to wait when another run holds a router's change lock (default 0: that "
+        "router fails at once, 'another run is changing this router')",
+    )
     return parser.parse_args(argv)
 
 
@@ -97,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             confirm_timeout=args.confirm_timeout,
             settle_timeout=args.settle_timeout,
             primary_first=args.primary_first,
+            lock_wait=args.lock_wait,
             snapshot=snapshot,
             post_check=post_check,
         )

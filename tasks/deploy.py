@@ -13,8 +13,11 @@ rolled back, and the report says so.
 
 from __future__ import annotations
 
+import getpass
 import logging
 import math
+import os
+import socket
 import sys
 import threading
 import time
@@ -68,6 +71,8 @@ class DeployOptions:
     primary_first: bool = False
     snapshot: Snapshot | None = None
     post_check: PostCheck | None = None
+    #: Seconds to wait for another run's change lock on a router before giving up on it.
+    lock_wait: float = 0.0
 
     def __post_init__(self) -> None:
         least = math.ceil(self.settle_timeout) + APPLY_MARGIN
@@ -148,6 +153,15 @@ def plan_waves(routers: dict[str, Router], primary_first: bool = False) -> list[
     return [sorted(s[i] for s in sequences if i < len(s)) for i in range(depth)]
 
 
+def run_owner() -> str:
+    """Who holds a router's change lock, as a second operator will read it."""
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(_STARTED))
+    return f"deploy by {getpass.getuser()}@{socket.gethostname()} pid {os.getpid()} since {started}"
+
+
+_STARTED = time.time()
+
+
 class Aborted(ToolkitError):
     """The operator interrupted the run."""
 
@@ -180,6 +194,9 @@ def deploy_router(
         candidate = render_router(router, reveal_secrets=True)
         driver = driver_for(task.host)
         driver.open()
+        if not options.dry_run:
+            # Before the diff: what is diffed, applied and confirmed is this run's alone.
+            driver.lock(run_owner(), wait=options.lock_wait)
         step("connect", begun)
         begun = time.monotonic()
         outcome.diff = mask_key_positions(redact(driver.diff(candidate)))

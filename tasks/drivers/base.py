@@ -19,6 +19,10 @@ the transport's own exception.
 
 from __future__ import annotations
 
+import fcntl
+import os
+import time
+from pathlib import Path
 from typing import ClassVar, Protocol, runtime_checkable
 
 from nornir.core.inventory import Host
@@ -42,6 +46,10 @@ class CommitError(DriverError):
     def __init__(self, message: str, rolled_back: bool = False) -> None:
         super().__init__(message)
         self.rolled_back = rolled_back
+
+
+class LockedError(DriverError):
+    """Another run holds the router's change lock: nothing was changed."""
 
 
 class RollbackError(DriverError):
@@ -69,6 +77,10 @@ class PlatformDriver(Protocol):
         """Make ``candidate`` live with an automatic rollback after ``confirm_timeout`` seconds
         unless :meth:`confirm` is called. Raises :class:`CommitError` (nothing left applied)."""
 
+    def lock(self, owner: str, wait: float = 0) -> None:
+        """Hold the router's change lock until :meth:`close` (``owner`` names this run to a
+        second one). Raises :class:`LockedError` when another run holds it after ``wait`` s."""
+
     def confirm(self) -> None:
         """Cancel the pending automatic rollback and save the config as the startup config."""
 
@@ -77,6 +89,48 @@ class PlatformDriver(Protocol):
 
     def show(self, command: str) -> str:
         """Run an operational command and return its raw text."""
+
+
+class LocalChangeLock:
+    """A router's change lock on this machine (a ``flock`` on ``/run/lock/vpc-ha/<host>``),
+    for platforms whose CLI cannot hold one on the router itself.
+
+    It serialises the runs of one machine; across machines such a platform relies on its own
+    refusal of a second pending commit-confirm.
+    """
+
+    DIRECTORY = Path("/run/lock/vpc-ha")
+
+    def __init__(self, host: str) -> None:
+        self.host = host
+        self.path = self.DIRECTORY / f"{host}.lock"
+        self._fd: int | None = None
+
+    def acquire(self, owner: str, wait: float = 0) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + max(0.0, wait)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 500, 0).decode(errors="replace").strip() or "unknown"
+                    os.close(fd)
+                    raise LockedError(
+                        f"{self.host}: another run on this machine is changing this router "
+                        f"({holder}); wait for it to finish"
+                    ) from None
+                time.sleep(0.2)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{owner}\n".encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 _REGISTRY: dict[str, type[PlatformDriver]] = {}

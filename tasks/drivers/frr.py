@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 
 from nornir.core.inventory import Host
 
-from tasks.drivers.base import CommitError, RollbackError, register
+from tasks.drivers.base import CommitError, LockedError, RollbackError, register
 from tasks.drivers.frr_commands import (
     CONFIG_DIR,
     EMPTY_NFT,
@@ -48,6 +48,11 @@ CANDIDATE_DIR = f"{CONFIG_DIR}/candidate"
 TIMER_PID = f"{CONFIG_DIR}/rollback.pid"
 ROLLBACK_SH = f"{CONFIG_DIR}/rollback.sh"
 ROLLBACK_LOG = f"{CONFIG_DIR}/rollback.log"
+#: The change lock: held (flock on fd 9) by the login shell of the session that changes the
+#: router, so it is the router's own lock, shared by every operator's machine, and it ends with
+#: the session (a killed run's sshd session closes, its shell exits, the lock is free).
+LOCK_FILE = "/run/vpc-ha-change.lock"
+LOCK_OWNER = "/run/vpc-ha-change.owner"
 _RC = re.compile(r"__RC=(\d+)\s*$")
 
 
@@ -253,6 +258,22 @@ class FrrDriver:
             return ""
         return "--- running/frr.conf\n+++ candidate/frr.conf\n" + "\n".join(lines) + "\n"
 
+    def lock(self, owner: str, wait: float = 0) -> None:
+        """Take the router's change lock for this session (until :meth:`close`).
+
+        Raises:
+            LockedError: another session holds it (its owner line is in the message).
+        """
+        rc, _ = self.sh(f"exec 9>>{LOCK_FILE}; flock -w {max(0.0, wait):g} 9", check=False,
+                        timeout=wait + 30)  # fmt: skip
+        if rc != 0:
+            holder = (self.read(LOCK_OWNER) or "unknown").strip()
+            raise LockedError(
+                f"{self.host.name}: another run is changing this router ({holder}); wait for it "
+                "to finish, or stop it: its automatic rollback restores the router"
+            )
+        self.sh(f"printf '%s\\n' {shlex.quote(owner)} > {LOCK_OWNER}")
+
     def pending(self) -> bool:
         """Is a rollback timer armed (an unconfirmed change on this router)?"""
         rc, _ = self.sh(
@@ -290,9 +311,11 @@ class FrrDriver:
             f"sleep {int(confirm_timeout)} && sh {ROLLBACK_SH} > {ROLLBACK_LOG} 2>&1; "
             f"rm -f {TIMER_PID}"
         )
+        # Written whole or not at all (temp file, then rename): a half-written record would
+        # make the timer unkillable by confirm.
         self.sh(
             f"( setsid sh -c {shlex.quote(timer)} >/dev/null 2>&1 < /dev/null & "
-            f"echo $! > {TIMER_PID} )"
+            f"echo $! > {TIMER_PID}.new && mv -f {TIMER_PID}.new {TIMER_PID} )"
         )
         self._write_all(candidate, CONFIG_DIR)
         for command in apply_commands(self.router, candidate, CONFIG_DIR):

@@ -43,7 +43,7 @@ from netmiko.exceptions import NetmikoTimeoutException, ReadTimeout
 from nornir.core.inventory import Host
 from paramiko.ssh_exception import SSHException
 
-from tasks.drivers.base import CommitError, RollbackError, register
+from tasks.drivers.base import CommitError, LocalChangeLock, RollbackError, register
 from tasks.drivers.ssh import connect
 from tasks.errors import DriverError
 from tasks.model import Router
@@ -103,6 +103,7 @@ class VyosDriver:
         self._in_config = False
         self._pending_confirm = False
         self._op_prompt = self._conf_prompt = self._any_prompt = ""
+        self._lock = LocalChangeLock(host.name)
 
     # ---- connection ------------------------------------------------------------------------
     def open(self) -> None:
@@ -116,8 +117,14 @@ class VyosDriver:
         self._in_config = False
         log.debug("%s: connected, prompt base %r", self.host.name, self._conn.base_prompt)
 
+    def lock(self, owner: str, wait: float = 0) -> None:
+        """This machine's change lock for the router (see :class:`LocalChangeLock`): a VyOS
+        op-mode session cannot hold a lock on the router itself."""
+        self._lock.acquire(owner, wait)
+
     def close(self) -> None:
         """Leave configure mode (discarding) if a failure left us there, then disconnect."""
+        self._lock.release()
         if self._conn is None:
             return
         if self._in_config:

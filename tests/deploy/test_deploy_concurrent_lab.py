@@ -1,0 +1,76 @@
+"""Two deploys of one router at once: the router's change lock lets exactly one change it.
+
+Before the lock, both runs armed a rollback timer, the second overwrote the first's record,
+one reported success while its change was not on the router, and the orphaned timer reverted a
+later, confirmed deploy. Now the second run fails on that router at once, before its diff,
+saying another run is changing it; exactly one change is confirmed and no timer is left.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from tasks import PROJECT_ROOT
+from tasks.drivers import driver_for
+from tasks.drivers.base import LockedError
+from tasks.inventory import load
+from tasks.lab import Lab
+
+pytestmark = pytest.mark.lab
+
+RUNBOOK = PROJECT_ROOT / "runbooks" / "deploy.py"
+
+
+def no_pending_timer(lab: Lab, router: str) -> bool:
+    proc = lab.exec(router, ["sh", "-c", "test -s /etc/vpc-ha/rollback.pid && "
+                                         "kill -0 $(cat /etc/vpc-ha/rollback.pid)"])  # fmt: skip
+    return proc.returncode != 0
+
+
+def test_the_change_lock_is_held_by_one_session_and_freed_by_close(configured_lab: Lab) -> None:
+    host = load(configured_lab.config_file).inventory.hosts["r2"]
+    first, second = driver_for(host), driver_for(host)
+    first.open()
+    second.open()
+    try:
+        first.lock("first test session")
+        with pytest.raises(LockedError, match=r"another run is changing this router \(first test"):
+            second.lock("second test session")
+    finally:
+        first.close()
+    try:
+        # The closed session's lock goes with its shell, as soon as sshd has ended it.
+        second.lock("second test session", wait=10)
+    finally:
+        second.close()
+
+
+def test_two_concurrent_deploys_of_one_router_change_it_once(configured_lab: Lab) -> None:
+    lab = configured_lab
+    lab.factory_reset("r2")
+    argv = [sys.executable, str(RUNBOOK), "-c", str(lab.config_file), "--hosts", "r2", "--json",
+            "--confirm-timeout", "60", "--settle-timeout", "20"]  # fmt: skip
+    results: list[subprocess.CompletedProcess[str]] = []
+    start = threading.Barrier(2)
+
+    def run() -> None:
+        start.wait()
+        results.append(subprocess.run(argv, capture_output=True, text=True, timeout=180,
+                                      check=False))  # fmt: skip
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    codes = sorted(r.returncode for r in results)
+    outputs = "".join(r.stdout + r.stderr for r in results)
+    assert codes == [0, 1], outputs
+    assert outputs.count('"status": "changed"') == 1, outputs
+    assert "another run is changing this router" in outputs
+    assert no_pending_timer(lab, "r2")
+    lab.wait_ready(configured=True, timeout=60)
