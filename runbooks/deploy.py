@@ -6,6 +6,8 @@ Modes:
                   only after its sessions and SAs came back, else rolled back
   --dry-run       connect and print each router's diff (keys masked); change nothing
   --render-only   render offline and print (or --output-dir write) the configs; no device
+  --confirm       keep a change an earlier run left unconfirmed (a killed deploy's)
+  --rollback      undo such a change now, instead of waiting for its timer
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from tasks.cli import (
     print_json,
     setup_logging,
 )
-from tasks.deploy import BadOptions, DeployOptions, run_deploy
+from tasks.deploy import BadOptions, DeployOptions, DeployReport, run_deploy, run_settle
 from tasks.health import post_check, snapshot
 from tasks.render import as_text, render_config, write_files
 from tasks.report import failures, print_failures, table
@@ -45,6 +47,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     mode.add_argument("--dry-run", action="store_true", help="print diffs; change nothing")
     mode.add_argument(
         "--render-only", action="store_true", help="render offline; contact no device"
+    )
+    mode.add_argument(
+        "--confirm",
+        action="store_true",
+        help="keep a change an earlier (killed) run left unconfirmed on the selected routers",
+    )
+    mode.add_argument(
+        "--rollback",
+        action="store_true",
+        help="undo, now, a change an earlier run left unconfirmed on the selected routers",
     )
     parser.add_argument("--output-dir", type=Path, help="with --render-only: write DIR/<host>/")
     parser.add_argument(
@@ -92,12 +104,34 @@ def render_only(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def print_report(args: argparse.Namespace, report: DeployReport) -> None:
+    if args.json:
+        print_json(report.as_dict())
+        return
+    if args.dry_run:
+        for o in report.outcomes:
+            if o.diff:
+                print(f"===== {o.host} =====\n{o.diff.rstrip()}\n")
+    rows = [
+        (o.host, o.vpc, o.role if o.role == "primary" else f"backup {o.rank}", o.wave or "-",
+         o.status, f"{o.timings.get('total', 0):.1f}s", o.error)
+        for o in report.outcomes
+    ]  # fmt: skip
+    print(table(("host", "vpc", "role", "wave", "result", "time", "detail"), rows))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup_logging(args.verbose, args.log_file)
     interruptible()
     if args.render_only:
         return render_only(args)
+    if args.confirm or args.rollback:
+        report = run_settle(open_inventory(args, connects=True),
+                            "confirm" if args.confirm else "rollback")  # fmt: skip
+        print_report(args, report)
+        # Here "rolled_back" is the asked-for result, not a failure.
+        return EXIT_FAILED if any(o.status == "failed" for o in report.outcomes) else EXIT_OK
     try:
         options = DeployOptions(
             dry_run=args.dry_run,
@@ -112,19 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         fail(str(exc))
     nr = open_inventory(args, connects=True, keys=True)
     report = run_deploy(nr, options)
-    if args.json:
-        print_json(report.as_dict())
-    else:
-        if args.dry_run:
-            for o in report.outcomes:
-                if o.diff:
-                    print(f"===== {o.host} =====\n{o.diff.rstrip()}\n")
-        rows = [
-            (o.host, o.vpc, o.role if o.role == "primary" else f"backup {o.rank}", o.wave or "-",
-             o.status, f"{o.timings.get('total', 0):.1f}s", o.error)
-            for o in report.outcomes
-        ]  # fmt: skip
-        print(table(("host", "vpc", "role", "wave", "result", "time", "detail"), rows))
+    print_report(args, report)
     if report.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_OK if report.ok else EXIT_FAILED

@@ -197,6 +197,13 @@ def deploy_router(
         if not options.dry_run:
             # Before the diff: what is diffed, applied and confirmed is this run's alone.
             driver.lock(run_owner(), wait=options.lock_wait)
+        pending = driver.pending_change()
+        if pending:
+            advice = (f"{pending}; keep it with deploy.py --confirm --hosts {outcome.host}, or "
+                      f"undo it now with deploy.py --rollback --hosts {outcome.host}")  # fmt: skip
+            if not options.dry_run:
+                raise PendingChange(advice)
+            outcome.error = advice
         step("connect", begun)
         begun = time.monotonic()
         outcome.diff = mask_key_positions(redact(driver.diff(candidate)))
@@ -257,8 +264,55 @@ def deploy_router(
         outcome.timings["total"] = round(time.monotonic() - started, 3)
 
 
+class PendingChange(ToolkitError):
+    """The router holds an unconfirmed change of an earlier run: deploy does not stack on it."""
+
+
 class PostCheckFailed(ToolkitError):
     """The router did not come back healthy after the change."""
+
+
+def settle_pending(task: Task, action: Literal["confirm", "rollback"]) -> Result:
+    """Nornir task: keep (``confirm``) or undo (``rollback``) a change an earlier run left
+    waiting for confirmation on this router. Never raises."""
+    router = router_of(task.host)
+    outcome = HostOutcome(task.host.name, router.vpc.id, router.role, router.rank, 1)
+    driver: PlatformDriver | None = None
+    try:
+        driver = driver_for(task.host)
+        driver.open()
+        driver.lock(run_owner())
+        if not driver.pending_change():
+            outcome.status = "unchanged"
+            outcome.error = "no unconfirmed change on this router"
+            return Result(host=task.host, result=outcome, changed=False)
+        if action == "confirm":
+            driver.confirm()
+            outcome.status = "changed"
+            outcome.error = "the pending change is confirmed"
+        else:
+            driver.rollback()
+            outcome.status = "rolled_back"
+            outcome.error = "the pending change is rolled back"
+        return Result(host=task.host, result=outcome, changed=True)
+    except Exception as exc:
+        outcome.status = "failed"
+        outcome.error = redact(_one_line(exc))
+        return Result(host=task.host, result=outcome, failed=True)
+    finally:
+        if driver is not None:
+            try:
+                driver.close()
+            except Exception:
+                log.debug("%s: close failed", outcome.host, exc_info=True)
+
+
+def run_settle(nr: Nornir, action: Literal["confirm", "rollback"]) -> DeployReport:
+    """Confirm or roll back what earlier runs left pending on the selected routers."""
+    results = nr.run(task=settle_pending, name=action, action=action, on_failed=True)
+    routers = {name: router_of(host) for name, host in nr.inventory.hosts.items()}
+    outcomes = [_outcome_of(results, h, r, 1) for h, r in sorted(routers.items())]
+    return DeployReport(outcomes)
 
 
 def _roll_back(driver: PlatformDriver, outcome: HostOutcome, progress: Progress) -> Status:

@@ -81,6 +81,10 @@ class PlatformDriver(Protocol):
         """Hold the router's change lock until :meth:`close` (``owner`` names this run to a
         second one). Raises :class:`LockedError` when another run holds it after ``wait`` s."""
 
+    def pending_change(self) -> str | None:
+        """A change left unconfirmed on the router (a killed run's), described with when it
+        reverts by itself; None when there is none or the platform cannot tell."""
+
     def confirm(self) -> None:
         """Cancel the pending automatic rollback and save the config as the startup config."""
 

@@ -22,6 +22,7 @@ import logging
 import re
 import shlex
 import stat
+import time
 from typing import Any, ClassVar
 
 from nornir.core.inventory import Host
@@ -48,6 +49,7 @@ CANDIDATE_DIR = f"{CONFIG_DIR}/candidate"
 TIMER_PID = f"{CONFIG_DIR}/rollback.pid"
 ROLLBACK_SH = f"{CONFIG_DIR}/rollback.sh"
 ROLLBACK_LOG = f"{CONFIG_DIR}/rollback.log"
+ROLLBACK_DEADLINE = f"{CONFIG_DIR}/rollback.deadline"  # epoch seconds the timer fires at
 #: The change lock: held (flock on fd 9) by the login shell of the session that changes the
 #: router, so it is the router's own lock, shared by every operator's machine, and it ends with
 #: the session (a killed run's sshd session closes, its shell exits, the lock is free).
@@ -281,6 +283,19 @@ class FrrDriver:
         )
         return rc == 0
 
+    def pending_change(self) -> str | None:
+        """An unconfirmed change waiting on this router, as an operator should read it (when it
+        reverts by itself), or None."""
+        if not self.pending():
+            return None
+        deadline = (self.read(ROLLBACK_DEADLINE) or "").strip()
+        when = (
+            time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(int(deadline)))
+            if deadline.isdigit()
+            else "an unknown time"
+        )
+        return f"an unconfirmed change is pending: it rolls back by itself at {when}"
+
     def apply(self, candidate: dict[str, str], confirm_timeout: int) -> None:
         if self.pending():
             raise CommitError(
@@ -305,6 +320,7 @@ class FrrDriver:
         ])  # fmt: skip
         self.write(ROLLBACK_SH, script, mode=0o700)
         self.sh(f"rm -f {ROLLBACK_LOG}")
+        self.sh(f"echo $(( $(date +%s) + {int(confirm_timeout)} )) > {ROLLBACK_DEADLINE}")
         # A subshell keeps bash's job control quiet; setsid puts the timer in its own session
         # (its pid is its process group, killed whole on confirm) and off our SSH session.
         timer = (
@@ -314,7 +330,9 @@ class FrrDriver:
         # Written whole or not at all (temp file, then rename): a half-written record would
         # make the timer unkillable by confirm.
         self.sh(
-            f"( setsid sh -c {shlex.quote(timer)} >/dev/null 2>&1 < /dev/null & "
+            # 9>&-: the timer must not inherit the change lock's descriptor, or it would hold
+            # the lock for the whole confirm window after this session is gone.
+            f"( setsid sh -c {shlex.quote(timer)} >/dev/null 2>&1 < /dev/null 9>&- & "
             f"echo $! > {TIMER_PID}.new && mv -f {TIMER_PID}.new {TIMER_PID} )"
         )
         self._write_all(candidate, CONFIG_DIR)

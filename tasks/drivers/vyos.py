@@ -117,6 +117,11 @@ class VyosDriver:
         self._in_config = False
         log.debug("%s: connected, prompt base %r", self.host.name, self._conn.base_prompt)
 
+    def pending_change(self) -> str | None:
+        """None: VyOS tells whether a commit-confirm is pending only by ``confirm``, which would
+        also cancel it (another run's timer included), so it is not asked."""
+        return None
+
     def lock(self, owner: str, wait: float = 0) -> None:
         """This machine's change lock for the router (see :class:`LocalChangeLock`): a VyOS
         op-mode session cannot hold a lock on the router itself."""

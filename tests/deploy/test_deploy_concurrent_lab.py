@@ -11,6 +11,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -74,3 +75,37 @@ def test_two_concurrent_deploys_of_one_router_change_it_once(configured_lab: Lab
     assert "another run is changing this router" in outputs
     assert no_pending_timer(lab, "r2")
     lab.wait_ready(configured=True, timeout=60)
+
+
+def test_a_killed_deploy_leaves_a_pending_change_that_dry_run_shows_and_rollback_ends(
+    configured_lab: Lab,
+) -> None:
+    """SIGKILL after apply: the router is half-applied until its timer fires. A dry run says
+    so and when it reverts, a new deploy refuses to stack on it, and --rollback ends it now."""
+    lab = configured_lab
+    lab.factory_reset("r2")
+    argv = [sys.executable, str(RUNBOOK), "-c", str(lab.config_file), "--hosts", "r2",
+            "--confirm-timeout", "300", "--settle-timeout", "30"]  # fmt: skip
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if "applying" in line:
+            break
+    time.sleep(3)  # inside apply or the post-check: the timer is armed
+    proc.kill()
+    proc.wait(timeout=30)
+    assert not no_pending_timer(lab, "r2")
+
+    dry = subprocess.run([*argv[:6], "--dry-run"], capture_output=True, text=True, timeout=120,
+                         check=False)  # fmt: skip
+    assert "an unconfirmed change is pending: it rolls back by itself at " in dry.stdout, dry
+    again = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    assert again.returncode == 1 and "deploy.py --rollback --hosts r2" in again.stdout, again
+    undo = subprocess.run([*argv[:6], "--rollback"], capture_output=True, text=True,
+                          timeout=120, check=False)  # fmt: skip
+    assert undo.returncode == 0 and "rolled back" in undo.stdout, undo.stdout + undo.stderr
+    assert no_pending_timer(lab, "r2")
+    assert "router bgp" not in lab.vtysh("r2", "show running-config")  # factory state again
+    nothing = subprocess.run([*argv[:6], "--confirm"], capture_output=True, text=True,
+                             timeout=120, check=False)  # fmt: skip
+    assert nothing.returncode == 0 and "no unconfirmed change" in nothing.stdout

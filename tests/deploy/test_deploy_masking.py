@@ -26,6 +26,9 @@ class RotatingDriver:
 
     def lock(self, owner: str, wait: float = 0) -> None: ...
 
+    def pending_change(self) -> str | None:
+        return None
+
     def close(self) -> None: ...
 
     def diff(self, candidate: dict[str, str]) -> str:
