@@ -34,6 +34,7 @@ One lab runs at a time.
 
 from __future__ import annotations
 
+from tasks.lab import observer as _observer  # noqa: F401  (registers kind "lab")
 from tasks.lab.handle import Lab
 from tasks.lab.probes import ProbeRecord, ProbeStream
 from tasks.lab.topology import LabError, Topology, load_topology

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tasks.failover.observe import Switch, VgwWatch, observer_for, switch_of
@@ -200,27 +202,45 @@ def test_shielded_returns_and_reraises() -> None:
         shielded(lambda: 1 / 0)
 
 
-def test_no_observer_is_refused_before_anything_is_touched() -> None:
-    with pytest.raises(FailoverError, match="known kinds: lab"):
-        observer_for(None)
-    with pytest.raises(FailoverError, match="'ssm'"):
+def test_observers_by_kind_unknown_refused_naming_the_known_kinds() -> None:
+    """No kind means the routers' counters (issue 14); an unknown kind or an ssm observer
+    without its instance is refused before anything is touched."""
+    assert observer_for(None, {}).kind == "counters"
+    with pytest.raises(FailoverError, match="known kinds: counters, lab, ssm"):
+        observer_for({"kind": "bogus"})
+    with pytest.raises(FailoverError, match="instance_id"):
         observer_for({"kind": "ssm"})
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ([], "needs a path observer"),
+        (["--config", "BOGUS_KIND"], "known kinds: counters, lab, ssm"),
         (["--mode", "hard"], "for the lab only"),
         (["--role", "primary"], "takes a whole VPC"),
     ],
 )
-def test_runbook_refuses_bad_input_with_exit_2(args: list[str], message: str) -> None:
-    """The repository's own config.yaml has no probe: nothing can be measured, nothing runs."""
+def test_runbook_refuses_bad_input_with_exit_2(
+    args: list[str], message: str, tmp_path: Path
+) -> None:
+    """Bad input is refused before any router is contacted (the example inventory's addresses
+    are documentation addresses: a contact would fail differently)."""
     import subprocess
     import sys
 
+    import yaml
+
     from tasks import PROJECT_ROOT
+    from tasks.cli import DEFAULT_CONFIG
+
+    if "BOGUS_KIND" in args:
+        config = yaml.safe_load(DEFAULT_CONFIG.read_text())
+        for key, value in config["inventory"]["options"].items():
+            config["inventory"]["options"][key] = str((DEFAULT_CONFIG.parent / value).resolve())
+        config.setdefault("user_defined", {})["probe"] = {"kind": "bogus"}
+        path = tmp_path / "config.yaml"
+        path.write_text(yaml.safe_dump(config))
+        args = [str(path) if a == "BOGUS_KIND" else a for a in args]
 
     vpc = sorted({r.vpc.id for r in _inventory_routers()})[0]
     proc = subprocess.run(
