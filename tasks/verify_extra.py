@@ -19,6 +19,7 @@ from typing import Any
 
 from nornir.core import Nornir
 
+from tasks.errors import ToolkitError
 from tasks.model import Router, by_vpc
 from tasks.observers.base import source_checks
 from tasks.verify import Check, ExtraChecks
@@ -98,5 +99,7 @@ def data_plane(
         return [Check("data_plane", "probe", "error", "info", str(exc))]
     try:
         return list(observer.data_plane(routers))
+    except ToolkitError as exc:  # e.g. ssm without AWS credentials: cannot verify, said so
+        return [Check("data_plane", "probe", "error", "info", f"{observer.kind}: {exc}")]
     finally:
         observer.close()

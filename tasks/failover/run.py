@@ -25,6 +25,7 @@ failure anywhere (see :data:`tasks.failover.records.POINTS`).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable
@@ -504,4 +505,18 @@ def run_failover(
                 "(user_defined.probe.kind: lab); use --mode drain on real routers"
             )
         observer = observer_for(probe, nr.inventory.hosts)
-    return FailoverRun(nr, options, observer, verify).run()
+    run = FailoverRun(nr, options, observer, verify)
+    started = dt.datetime.now(dt.UTC)
+    report = run.run()
+    report.cloudwatch = _cloudwatch(nr, options, run, started)
+    return report
+
+
+def _cloudwatch(nr: Nornir, options: FailoverOptions, run: FailoverRun, started: dt.datetime
+                ) -> dict[str, Any]:  # fmt: skip
+    """After-the-fact CloudWatch figures per tunnel (a skip with the reason when no AWS)."""
+    from tasks.observers.cloudwatch import confirm
+
+    aws_conf = (nr.config.user_defined or {}).get("aws")
+    return confirm(run.routers, run.primary.name, run.report.backup, started,
+                   dt.datetime.now(dt.UTC), aws_conf, enabled=options.aws)  # fmt: skip
