@@ -199,9 +199,7 @@ class CountersObserver:
         try:
             self.wait_samples(1)
             deadline = time.monotonic() + self.window
-            while time.monotonic() < deadline and not all(
-                s.error for s in self.samplers.values()
-            ):
+            while time.monotonic() < deadline and not all(s.error for s in self.samplers.values()):
                 time.sleep(0.05)
         finally:
             self.close()
