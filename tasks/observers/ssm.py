@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks.inventory import router_of
-from tasks.model import Router
+from tasks.model import Router, by_vpc
 from tasks.observers import ObserverError, register
 from tasks.observers.base import ProbeMeasurement, source_checks
 from tasks.verify import Check
@@ -188,6 +188,8 @@ class SsmObserver:
 
             session = boto_session(profile=self.conf.get("profile"), region=self.conf.get("region"))
             require_credentials(session)
+            if not session.region_name:
+                raise ObserverError("user_defined.probe (ssm): region is required")
             self._client = session.client("ssm", endpoint_url=self.conf.get("endpoint_url"))
         return self._client
 
@@ -204,13 +206,26 @@ class SsmObserver:
         return next((n for n in self.routers if self.nat_address(n) == source), None)
 
     def data_plane(self, routers: dict[str, Router]) -> list[Check]:
+        """Run the agent for up to 10 s; every answer must name the same NAT address."""
         run = self.run(min(self.window, 10)).start()
         records = run.stop()
-        source = records[-1].source if records else None
+        sources = sorted({r.source for r in records})
+        what = f"SSM agent's requests ({len(records)}/{run.sent} answered)"
+        if len(sources) > 1:
+            named = ", ".join(f"{self._router_of(s) or 'unknown'} ({s})" for s in sources)
+            return [
+                Check(
+                    "data_plane",
+                    vpc,
+                    "fail",
+                    "primary",
+                    f"{what} named {named}: the path moved during the check",
+                )
+                for vpc in by_vpc(routers.values())
+            ]
+        source = sources[0] if sources else None
         self._last = self._router_of(source) or self._last
-        return source_checks(
-            routers, source, f"SSM agent's requests ({len(records)}/{run.sent} answered)"
-        )
+        return source_checks(routers, source, what)
 
     def vgw_choice(self) -> str | None:
         """The router the latest agent answers named (a short run when there was none)."""

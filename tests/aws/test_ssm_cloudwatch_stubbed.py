@@ -157,3 +157,17 @@ def test_cloudwatch_skips_with_the_reason(no_aws_env: None, hosts: dict[str, Any
     assert off["status"] == "skip" and "Nornir config" in off["detail"]
     none = confirm(routers, "r1", "r2", START, END, {"region": REGION})
     assert none["status"] == "skip" and "no AWS credentials" in none["detail"]
+
+
+def test_ssm_verify_answers_naming_two_routers_are_no_pass(
+    aws_env: None, hosts: dict[str, Any]
+) -> None:
+    ssm, stub = client("ssm")
+    nat = [str(hosts[r].data["router"].wan.address) for r in ("r1", "r2")]
+    stub.add_response("send_command", {"Command": {"CommandId": COMMAND_ID}})
+    stub.add_response("get_command_invocation",
+                      invocation("Success", agent_output([nat[0]] * 5 + [nat[1]] * 5)))  # fmt: skip
+    observer = SsmObserver({"instance_id": INSTANCE}, hosts, ssm)
+    with stub:
+        [check] = observer.data_plane({n: h.data["router"] for n, h in hosts.items()})
+    assert check.status == "fail" and "r1" in check.detail and "r2" in check.detail
