@@ -7,8 +7,8 @@ routers' counters see, and afterwards the reference. Both runbooks run as an ope
 them (subprocesses, ``--json``) with a config whose observer is ``counters`` (read every 1 s);
 verify also runs with the lab's own probe. Prints each figure by counters and by the lab probe
 from the same run. Exit 0 when both runbooks exit 0, the verdicts agree and each switch time by
-counters is within 1.5 s of the probe's. Holds the lab session lock; the lab must be up
-(``runbooks/lab.py up --configured``).
+counters is within 1.5 s of the probe's. Holds the lab session lock; brings the lab up
+configured when it is not, and down again only if it brought it up.
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ def main() -> int:
     ok = True
     with control.session_lock(), tempfile.TemporaryDirectory() as tmp:
         lab = Lab()
+        built = control.up(lab.topology, configured=True)["action"] == "built"
         config = counters_config(Path(tmp))
         offset = time.time() - time.monotonic()
         with lab.probe_stream(rate=50, duration=600) as stream:
@@ -73,6 +74,8 @@ def main() -> int:
             f_code, failover = runbook("failover.py", "-c", str(config), "--mode", "drain",
                                        "--hold", f"{args.hold:g}", "--no-aws")  # fmt: skip
         records, sent = list(stream.records), stream.sent
+        if built:
+            lab.down()
     c, p = data_plane(v_counters), data_plane(v_probe)
     print(f"verify.py, counters:  exit {v_code}  data_plane {c.get('status')}: {c.get('detail')}")
     print(f"verify.py, lab probe: exit {p_code}  data_plane {p.get('status')}: {p.get('detail')}")

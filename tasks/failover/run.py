@@ -176,6 +176,12 @@ class FailoverRun:
         phase.switch = switch
         return switch
 
+    def _loss(self) -> str:
+        """The loss bound as the observer can judge it (counters cannot count lost packets)."""
+        if getattr(self.observer, "counts_loss", True):
+            return f"lost <= {self.opt.bounds.max_lost}"
+        return f"no-traffic gap <= {self.opt.bounds.max_gap_s:g}s"
+
     def _switch_problems(
         self, switch: Switch, max_s: float | None, max_lost: int | None
     ) -> list[str]:
@@ -232,8 +238,7 @@ class FailoverRun:
         count = backup.prepend_count + 2
         self.report.prepend = count
         phase, started = self._phase("drain"), time.monotonic()
-        phase.bound = f"traffic on {backup.name} <= {self.opt.bounds.max_switch_s}s, lost <= " \
-                      f"{self.opt.bounds.max_lost}"  # fmt: skip
+        phase.bound = f"traffic on {backup.name} <= {self.opt.bounds.max_switch_s}s, {self._loss()}"
         self._hook("drain")
 
         def prepend() -> None:
@@ -250,7 +255,7 @@ class FailoverRun:
                                                          self.opt.bounds.max_lost))  # fmt: skip
 
         phase, started = self._phase("maintenance"), time.monotonic()
-        phase.bound = f"lost <= {self.opt.bounds.max_lost}"
+        phase.bound = self._loss()
 
         def shutdown() -> None:
             self.stack.push(
@@ -309,8 +314,7 @@ class FailoverRun:
         assert self.backup is not None and self._watch is not None
         backup = self.backup
         phase, started = self._phase("hold"), time.monotonic()
-        phase.bound = f"{backup.name} carries the traffic for {self.opt.hold:g}s, lost <= " \
-                      f"{self.opt.bounds.max_lost}"  # fmt: skip
+        phase.bound = f"{backup.name} carries the traffic for {self.opt.hold:g}s, {self._loss()}"
         self._hook("hold")
         stream = self._stream(self.opt.hold + 1)
         t0 = time.monotonic()
@@ -336,8 +340,9 @@ class FailoverRun:
         assert self.changer is not None and self.backup is not None
         primary, backup = self.primary, self.backup
         phase, started = self._phase("restore"), time.monotonic()
-        phase.bound = f"traffic on {primary.name} <= {self.opt.bounds.max_switch_s}s, lost <= " \
-                      f"{self.opt.bounds.max_lost}"  # fmt: skip
+        phase.bound = (
+            f"traffic on {primary.name} <= {self.opt.bounds.max_switch_s}s, {self._loss()}"
+        )
         self._hook("restore")
         undo = self.stack.pop(f"re-enable the BGP sessions of {primary.name}")
         try:
@@ -367,7 +372,7 @@ class FailoverRun:
         primary, backup = self.primary, self.backup
         limit = primary.bgp.holdtime + self.opt.bounds.hard_margin_s
         phase, started = self._phase("restore"), time.monotonic()
-        phase.bound = f"traffic on {primary.name} <= {limit:g}s, lost <= {self.opt.bounds.max_lost}"
+        phase.bound = f"traffic on {primary.name} <= {limit:g}s, {self._loss()}"
         self._hook("restore")
         undo = self.stack.pop(f"restore the underlay of {primary.name}")
 

@@ -140,6 +140,7 @@ class CountersObserver:
     kind = "counters"
     sees_vgw = False
     watch_interval = 0.1
+    counts_loss = False  # no sequence numbers: the gap stands in for the loss
 
     def __init__(self, conf: Mapping[str, Any], hosts: Mapping[str, Any]) -> None:
         try:
