@@ -6,6 +6,9 @@ and the traffic moved to the best backup, then shut its BGP sessions (maintenanc
 restore and measure the fail-back, verify again. hard (lab only): cut the primary's underlay
 instead and measure convergence against the BGP hold time.
 
+The observer is user_defined.probe.kind in the Nornir config: counters (default: the routers'
+own counters over SSH), ssm (a probe agent in the VPC through SSM Run Command), lab.
+
 Every change is undone on any exit (error, timeout, Ctrl-C, SIGTERM) and the restore is proved
 by verify. No prompts: this is meant for schedulers and CI as much as for an operator.
 """
@@ -83,7 +86,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="give up (and restore) when traffic has not moved after this many seconds (30; "
         "hard mode adds the holdtime)",
     )
-    parser.add_argument("--no-aws", action="store_true", help="pre-checks without the AWS API")
+    parser.add_argument(
+        "--max-gap-seconds",
+        type=float,
+        default=1.0,
+        help="observers that cannot count lost probes (counters): the longest time no router "
+        "may carry traffic in a drain, hold or fail-back (1)",
+    )
+    parser.add_argument(
+        "--no-aws",
+        action="store_true",
+        help="pre-checks and CloudWatch confirmation without the AWS API",
+    )
     args = parser.parse_args(argv)
     if args.role or args.hosts:
         parser.error("a failover test takes a whole VPC: use --vpc, not --hosts/--role")
@@ -113,12 +127,17 @@ def render(report: FailoverReport) -> str:
                 f"{p.seconds:.1f}s",
                 num(sw.vgw_s) if sw else "-",
                 num(sw.traffic_s) if sw else "-",
-                f"{sw.lost}/{sw.sent}" if sw else "-",
+                f"{sw.lost}/{sw.sent}" if sw and sw.lost is not None else "-",
                 num(sw.outage_s) if sw else "-",
                 p.bound or "-",
             )
         )
     head = ("phase", "result", "took", "vgw", "traffic", "lost/sent", "max gap", "bound")
+    vgw_note = (
+        "vgw: the VGW's own choice (lab)"
+        if any(p.switch and p.switch.vgw_s is not None for p in report.phases)
+        else "vgw: - (no AWS API says which tunnel a VGW forwards on)"
+    )
     lines = [
         f"failover test of {report.vpc} ({report.mode}): primary {report.primary}, backup "
         f"{report.backup or '-'}"
@@ -126,7 +145,16 @@ def render(report: FailoverReport) -> str:
         "",
         table(head, rows),
         "",
+        f"figures by the {report.observer or '-'} observer: {report.basis or '-'}",
+        f"  traffic: command to traffic on the new path; max gap: longest time nothing "
+        f"arrived / no router carried traffic; {vgw_note}",
+        "",
     ]
+    cw = report.cloudwatch
+    if cw:
+        lines += [f"CloudWatch: {cw.get('status')}: {cw.get('detail', '')}"]
+        lines += [f"  {row}" for row in cw.get("rows", [])]
+        lines += [""]
     lines += [f"  {p.name}: {p.detail}" for p in report.phases if p.detail]
     if report.failing_checks:
         lines += ["", "refused because:", *[f"  - {r}" for r in report.failing_checks]]
@@ -151,7 +179,9 @@ def main(argv: list[str] | None = None) -> int:
         mode=args.mode,
         hold=args.hold,
         rate=args.rate,
-        bounds=Bounds(args.max_switch_seconds, args.max_lost, args.hard_margin),
+        bounds=Bounds(
+            args.max_switch_seconds, args.max_lost, args.hard_margin, args.max_gap_seconds
+        ),
         switch_timeout=args.switch_timeout,
         aws=not args.no_aws,
     )

@@ -13,7 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tasks.cli import add_common_args, open_inventory, print_json, setup_logging
+from tasks.cli import add_common_args, fail, open_inventory, print_json, setup_logging
+from tasks.errors import ToolkitError
 from tasks.report import junit_xml, table
 from tasks.verify import EXIT_UNVERIFIED, run_verify
 from tasks.verify_extra import extra_checks
@@ -31,7 +32,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Prove the primary path of each VPC: routers, path decision, AWS, data plane.",
         epilog="Exit codes: 0 healthy, 1 degraded (a backup not ready), 2 primary path broken "
-        "or not guaranteed, 3 could not verify.",
+        "or not guaranteed (also: bad input, e.g. an unknown user_defined.probe.kind, refused "
+        "before any device is touched), 3 could not verify. The data-plane check uses the "
+        "observer user_defined.probe.kind names: counters (default; router counters over SSH), "
+        "ssm (an agent in the VPC) or lab.",
     )
     add_common_args(parser)
     parser.add_argument("--junit", type=Path, help="also write a JUnit XML report to this file")
@@ -45,7 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args.verbose, args.log_file)
     nr = open_inventory(args, connects=True)
     try:
-        report = run_verify(nr, extra_checks(nr, aws=not args.no_aws, probe=not args.no_probe))
+        extra = extra_checks(nr, aws=not args.no_aws, probe=not args.no_probe)
+    except ToolkitError as exc:  # an unknown probe kind: refused before any device is touched
+        fail(f"{exc}\nNothing was touched.")
+    try:
+        report = run_verify(nr, extra)
     except KeyboardInterrupt:
         print("interrupted: nothing verified", file=sys.stderr)
         return EXIT_UNVERIFIED

@@ -7,7 +7,9 @@ Evidence comes from four places, each a list of :class:`Check` records:
 - path decision: what the VGW will choose, computed from what the routers advertise
   (:mod:`tasks.path_decision`); a backup winning, or a tie, means the primary is not guaranteed;
 - AWS side (boto3, :mod:`tasks.aws_checks`) when credentials exist, else skipped with a reason;
-- data plane: a probe from the VPC side, when a probe is configured (the lab has one).
+- data plane: which router carries the VPC's outbound traffic, by the observer the config
+  names (:mod:`tasks.observers`: the routers' counters by default, an SSM agent, the lab's
+  probe); too little traffic to tell is a skip with the rate seen.
 
 Exit codes (for schedulers): 0 healthy; 1 degraded (a backup not ready); 2 primary path broken
 or not guaranteed; 3 could not verify. A proven primary failure (2) outranks an unverifiable

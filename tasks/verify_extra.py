@@ -4,20 +4,24 @@
   the Nornir config turns the AWS side off (``user_defined.aws.enabled: false``, as the lab's
   does) or no credentials resolve (botocore's usual chain, the instance metadata service only
   on EC2 or with ``user_defined.aws.instance_metadata: true``; no API call is made to find out).
-- Data plane: the Nornir config's ``user_defined.probe`` names a probe. ``{kind: lab}`` sends
-  UDP probes from the lab's VPC host to its internet host and reads which NAT address they
-  arrived from; without a probe the check is skipped with a reason.
+- Data plane: the Nornir config's ``user_defined.probe.kind`` names an observer
+  (:mod:`tasks.observers`): ``counters`` (the default: the routers' own tunnel, SA and NAT
+  counters over SSH), ``ssm`` (an agent in the VPC) or ``lab`` (registered by the lab). An
+  unknown kind is an ``error`` check naming the known kinds (verify's runbook refuses it before
+  touching any device).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from nornir.core import Nornir
 
+from tasks.errors import ToolkitError
 from tasks.model import Router, by_vpc
+from tasks.observers.base import source_checks
 from tasks.verify import Check, ExtraChecks
 
 log = logging.getLogger(__name__)
@@ -27,7 +31,12 @@ AWS_OFF = "AWS checks off in the Nornir config (user_defined.aws.enabled: false)
 
 
 def extra_checks(nr: Nornir, aws: bool = True, probe: bool = True) -> list[ExtraChecks]:
-    """The outside-the-router checks verify runs after the router side."""
+    """The outside-the-router checks verify runs after the router side.
+
+    Raises:
+        ObserverError: ``user_defined.probe.kind`` names no known observer (checked here,
+            before any device is touched).
+    """
     checks: list[ExtraChecks] = []
     aws_conf = (nr.config.user_defined or {}).get("aws") or {}
     if aws and aws_conf.get("enabled", True) is False:
@@ -36,8 +45,12 @@ def extra_checks(nr: Nornir, aws: bool = True, probe: bool = True) -> list[Extra
         imds = aws_conf.get("instance_metadata")
         checks.append(lambda routers: aws_side(routers, instance_metadata=imds))
     if probe:
+        from tasks.observers import check_kind
+
         conf = (nr.config.user_defined or {}).get("probe")
-        checks.append(lambda routers: data_plane(conf, routers))
+        check_kind(conf)
+        hosts = nr.inventory.hosts
+        checks.append(lambda routers: data_plane(conf, routers, hosts=hosts))
     return checks
 
 
@@ -64,47 +77,29 @@ def data_plane(
     conf: dict[str, Any] | None,
     routers: dict[str, Router],
     probe_source: Callable[[], str | None] | None = None,
+    hosts: Mapping[str, Any] | None = None,
 ) -> list[Check]:
-    """Does traffic from the VPC side leave through the primary's NAT address?"""
-    if not conf:
-        return [
-            Check(
-                "data_plane",
-                "probe",
-                "skip",
-                "info",
-                "no probe configured (user_defined.probe in the Nornir config)",
-            )
-        ]
-    if probe_source is None:
-        if conf.get("kind") != "lab":
-            return [
-                Check(
-                    "data_plane",
-                    "probe",
-                    "error",
-                    "info",
-                    f"unknown probe kind {conf.get('kind')!r} (known: lab)",
-                )
-            ]
-        from tasks.lab import Lab
+    """Does traffic from the VPC side leave through the primary? Asked of the configured
+    observer (:mod:`tasks.observers`; ``counters`` when none is configured).
 
-        probe_source = Lab().probe_source
-    source = None
-    for _ in range(PROBE_TRIES):
-        source = probe_source()
-        if source:
-            break
-    checks = []
-    for vpc, members in by_vpc(routers.values()).items():
-        primary = next((r for r in members if r.role == "primary"), None)
-        nat = {str(r.wan.address): r.name for r in members}
-        if source is None:
-            status, detail = "fail", f"{PROBE_TRIES} probes from the VPC host were all lost"
-        elif primary is not None and source == str(primary.wan.address):
-            status, detail = "pass", f"probe left through {primary.name} (NAT {source})"
-        else:
-            via = nat.get(source, "an unknown router")
-            status, detail = "fail", f"probe left through {via} (NAT {source}), not the primary"
-        checks.append(Check("data_plane", vpc, status, "primary", detail))  # type: ignore[arg-type]
-    return checks
+    ``probe_source`` (tests) stands in for a probe: one call, the NAT address seen or None.
+    """
+    if probe_source is not None:
+        source = None
+        for _ in range(PROBE_TRIES):
+            source = probe_source()
+            if source:
+                break
+        return source_checks(routers, source, "probe")
+    from tasks.observers import ObserverError, observer_for
+
+    try:
+        observer = observer_for(conf, hosts or {})
+    except ObserverError as exc:
+        return [Check("data_plane", "probe", "error", "info", str(exc))]
+    try:
+        return list(observer.data_plane(routers))
+    except ToolkitError as exc:  # e.g. ssm without AWS credentials: cannot verify, said so
+        return [Check("data_plane", "probe", "error", "info", f"{observer.kind}: {exc}")]
+    finally:
+        observer.close()

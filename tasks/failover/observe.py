@@ -1,20 +1,20 @@
-"""Watching the path from outside the routers: which router the VGW uses, where probes leave.
+"""Watching the path during a failover: which router carries the traffic, and when it moved.
 
 A failover is measured from the drain command to two events: the VGW's path change and the
-first probe that leaves through the backup's NAT address. Neither can be read from the routers
-themselves (a router only knows what it sent), so an observer stands where AWS and the VPC are:
+moment traffic leaves through the backup. The observer that judges them is chosen by kind
+(:mod:`tasks.observers`, ``user_defined.probe.kind``):
 
-- :class:`PathObserver`: the VGW's choice and a probe stream; :class:`LabObserver` reads the
-  lab's VGW (it plays AWS) and uses the lab's VPC and internet hosts.
-- An AWS observer would get the data plane from a probe agent on an instance in the VPC
-  (started through SSM Run Command) sending to a collector that records source addresses,
-  and would infer the VGW's choice from that stream, because no AWS API says which tunnel a VGW
-  forwards on; CloudWatch ``TunnelDataOut`` per tunnel confirms it at one-minute granularity.
-  It is not built yet: ``user_defined.probe.kind`` other than ``lab`` is refused up front.
-- :class:`FaultInjector`: cutting a router's underlay for ``--mode hard``; only the lab has one.
+- ``counters``: the routers' own tunnel RX / SA / NAT counters, read about once a second over
+  one SSH session per router; no VGW view (no AWS API says which tunnel a VGW forwards on), no
+  loss count, a gap ("no router carried traffic") instead;
+- ``ssm``: an agent in the VPC polling a "what is my address" URL through SSM Run Command, with
+  sequence numbers: losses and switch times like the lab's, collected after each phase;
+- ``lab`` (registered by the lab): the lab's VGW and UDP probe stream; the only
+  :class:`FaultInjector` (``--mode hard``).
 
-:class:`VgwWatch` polls the VGW in a thread so its changes are time-stamped while the main
-thread is busy issuing commands; :func:`switch_of` turns a probe stream into timings and losses.
+:class:`VgwWatch` polls the observer's choice in a thread so its changes are time-stamped while
+the main thread is busy issuing commands; :func:`switch_of` turns a probe stream into timings
+and losses. CloudWatch confirms after the fact (:mod:`tasks.observers.cloudwatch`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -36,26 +36,24 @@ class Probe(Protocol):
     received: float
 
 
-class Stream(Protocol):
-    """A bounded probe stream: ``start()``, then ``stop()`` returns what arrived."""
-
-    sent: int
-    records: list[Any]
-
-    def start(self) -> Stream: ...
-
-    def stop(self) -> list[Any]: ...
-
-
 class PathObserver(Protocol):
+    """What the failover asks of an observer (see :class:`tasks.observers.base.Observer`)."""
+
+    kind: str
+    basis: str
+    #: True when the observer sees the VGW's own choice (the lab): then ``vgw_s`` is reported.
+    sees_vgw: bool
+
     def vgw_choice(self) -> str | None:
         """The router the VGW forwards the VPC's outbound traffic to, or None (no path)."""
 
-    def stream(self, rate: float, duration: float) -> Stream:
-        """A probe stream from the VPC side to a collector that records NAT addresses."""
+    def measure(self, rate: float, duration: float) -> Any:
+        """A :class:`tasks.observers.base.Measurement` around one change."""
 
     def nat_address(self, router: str) -> str:
-        """The source address probes leaving through ``router`` arrive with."""
+        """The source address traffic leaving through ``router`` arrives with."""
+
+    def close(self) -> None: ...
 
 
 class FaultInjector(Protocol):
@@ -64,45 +62,22 @@ class FaultInjector(Protocol):
     def restore_underlay(self, router: str) -> None: ...
 
 
-class LabObserver:
-    """The lab plays AWS: its VGW's best path, its VPC host and internet host."""
+def observer_for(probe: dict[str, Any] | None, hosts: Mapping[str, Any] | None = None) -> Any:
+    """The observer the Nornir config's ``user_defined.probe`` names; refused when none fits.
 
-    kind = "lab"
+    No ``kind`` means ``counters`` (the routers' own counters). Kinds are registered in
+    :mod:`tasks.observers` (the lab registers ``lab``); this module never imports the lab.
+    """
+    from tasks.observers import ObserverError
+    from tasks.observers import observer_for as build
 
-    def __init__(self, lab: Any | None = None) -> None:
-        if lab is None:
-            from tasks.lab import Lab
-
-            lab = Lab()
-        self.lab = lab
-
-    def vgw_choice(self) -> str | None:
-        best = self.lab.vgw_best_path()
-        return best["router"] if best else None
-
-    def stream(self, rate: float, duration: float) -> Stream:
-        stream: Stream = self.lab.probe_stream(rate=rate, duration=duration)
-        return stream
-
-    def nat_address(self, router: str) -> str:
-        return str(self.lab.nat_address(router))
-
-    def cut_underlay(self, router: str) -> None:
-        self.lab.cut_underlay(router)
-
-    def restore_underlay(self, router: str) -> None:
-        self.lab.restore_underlay(router)
-
-
-def observer_for(probe: dict[str, Any] | None) -> PathObserver:
-    """The observer the Nornir config's ``user_defined.probe`` names; refused when none fits."""
-    kind = (probe or {}).get("kind")
-    if kind == "lab":
-        return LabObserver()
-    raise FailoverError(
-        "a failover test needs a path observer: set user_defined.probe in the Nornir config "
-        f"(known kinds: lab; got {kind!r}). Without one the switch cannot be measured."
-    )
+    try:
+        return build(probe, hosts or {})
+    except ObserverError as exc:
+        raise FailoverError(
+            f"a failover test needs a path observer: {exc}. Without one the switch cannot be "
+            "measured."
+        ) from exc
 
 
 class VgwWatch:
@@ -160,11 +135,13 @@ class Switch:
 
     vgw_s: float | None = None
     traffic_s: float | None = None
-    sent: int = 0
-    received: int = 0
-    lost: int = 0
+    sent: int | None = 0  # None: the observer has no probes to count (router counters)
+    received: int | None = 0
+    lost: int | None = 0
     outage_s: float | None = None
     via_other: int = 0
+    #: What these figures are based on (probes with sequence numbers, router counters ...).
+    basis: str = ""
 
 
 def switch_of(

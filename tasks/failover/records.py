@@ -52,6 +52,9 @@ class Bounds:
     max_switch_s: float = 5.0  # drain / fail-back: command to traffic on the new path
     max_lost: int = 0  # probes lost in a drain, maintenance, hold or fail-back
     hard_margin_s: float = 2.0  # hard: converged within holdtime + this
+    #: Observers that cannot count lost probes (router counters) judge the longest time no
+    #: router carried the VPC's traffic instead.
+    max_gap_s: float = 1.0
 
 
 @dataclass
@@ -89,6 +92,11 @@ class FailoverReport:
     primary: str
     backup: str | None = None
     prepend: int = 0
+    #: The observer kind that judged the phases and what its figures are based on.
+    observer: str = ""
+    basis: str = ""
+    #: After-the-fact CloudWatch confirmation (``TunnelDataIn/Out`` per tunnel) or why not.
+    cloudwatch: dict[str, Any] = field(default_factory=dict)
     phases: list[PhaseResult] = field(default_factory=list)
     outcome: Outcome = "passed"
     error: str = ""

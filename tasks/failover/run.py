@@ -25,6 +25,7 @@ failure anywhere (see :data:`tasks.failover.records.POINTS`).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable
@@ -34,7 +35,7 @@ from nornir.core import Nornir
 
 from tasks.drivers.base import PlatformDriver, driver_for
 from tasks.errors import DriverError
-from tasks.failover.observe import PathObserver, Stream, Switch, VgwWatch, switch_of
+from tasks.failover.observe import PathObserver, Switch, VgwWatch
 from tasks.failover.policy import Changer, FailoverError, changer_class, changer_for, peers
 from tasks.failover.records import (
     FailoverOptions,
@@ -90,13 +91,14 @@ class FailoverRun:
         changer_class(self.primary.platform)  # refuse unsupported platforms before any contact
         if options.mode == "hard" and not hasattr(observer, "cut_underlay"):
             raise FailoverError("--mode hard cuts a router's underlay: only the lab can do that")
-        self.report = FailoverReport(vpcs[0], options.mode, self.primary.name)
+        self.report = FailoverReport(vpcs[0], options.mode, self.primary.name,
+                                     observer=observer.kind, basis=observer.basis)  # fmt: skip
         self.stack = UndoStack()
         self.driver: PlatformDriver | None = None
         self.changer: Changer | None = None
         self.baseline_drift: str | None = None
         self.backup: Router | None = None
-        self._streams: list[Stream] = []
+        self._streams: list[Any] = []
         self._watch: VgwWatch | None = None
 
     # ---- plumbing ----------------------------------------------------------------------------
@@ -128,20 +130,17 @@ class FailoverRun:
             time.sleep(0.02)
         return time.monotonic() - start
 
-    def _on(self, stream: Stream, router: str, since: float, count: int = 3) -> bool:
-        nat = self.observer.nat_address(router)
-        recent = [r for r in stream.records[-count:] if r.received >= since]
-        return len(recent) == count and all(r.source == nat for r in recent)
-
-    def _stream(self) -> Stream:
-        stream = self.observer.stream(self.opt.rate, 600).start()
+    def _stream(self, duration: float) -> Any:
+        """A started :class:`~tasks.observers.base.Measurement` that has its baseline."""
+        stream = self.observer.measure(self.opt.rate, duration).start()
         self._streams.append(stream)
+        stream.ready()
         return stream
 
-    def _stop(self, stream: Stream) -> list[Any]:
+    def _stop(self, stream: Any) -> None:
         if stream in self._streams:
             self._streams.remove(stream)
-        return stream.stop()
+        stream.stop()
 
     def _measured(
         self, phase: PhaseResult, action: Callable[[], None], to: Router, frm: Router,
@@ -149,35 +148,39 @@ class FailoverRun:
     ) -> Switch:  # fmt: skip
         """Probe, run ``action`` (t0), wait until the VGW and the probes are on ``to``, settle."""
         assert self._watch is not None
-        stream = self._stream()
-        time.sleep(0.3)  # a baseline of probes on the old path
+        stream = self._stream(timeout + self.opt.settle + 2)
         t0 = time.monotonic()
+        phase.timings["command_at"] = round(time.time(), 3)  # wall clock: compare with others
         action()
         phase.timings["command_s"] = round(time.monotonic() - t0, 3)
         if point:
             self._hook(point)
+        sees_vgw = getattr(self.observer, "sees_vgw", False)
         self._wait(
-            f"the VGW and the probes to be on {to.name}",
+            f"the {'VGW and the ' if sees_vgw else ''}traffic to be on {to.name}",
             lambda: (
                 self._watch is not None
-                and self._watch.current == to.name
-                and self._on(stream, to.name, t0)
+                and (not sees_vgw or self._watch.current == to.name)
+                and stream.on(to.name, t0)
             ),
             timeout,
         )
         time.sleep(self.opt.settle)
-        records = self._stop(stream)
-        switch = switch_of(
-            records, stream.sent, t0, self.observer.nat_address(to.name),
-            self.observer.nat_address(frm.name),
-        )  # fmt: skip
+        self._stop(stream)
+        switch = stream.switch(t0, to.name, frm.name)
         if to.name != frm.name:
-            vgw = self._watch.first(to.name, t0)
+            vgw = self._watch.first(to.name, t0) if sees_vgw else None
             switch.vgw_s = round(vgw - t0, 3) if vgw is not None else None
         else:
             switch.traffic_s = None  # nothing was meant to move
         phase.switch = switch
         return switch
+
+    def _loss(self) -> str:
+        """The loss bound as the observer can judge it (counters cannot count lost packets)."""
+        if getattr(self.observer, "counts_loss", True):
+            return f"lost <= {self.opt.bounds.max_lost}"
+        return f"no-traffic gap <= {self.opt.bounds.max_gap_s:g}s"
 
     def _switch_problems(
         self, switch: Switch, max_s: float | None, max_lost: int | None
@@ -185,8 +188,13 @@ class FailoverRun:
         problems = []
         if max_s is not None and (switch.traffic_s is None or switch.traffic_s > max_s):
             problems.append(f"traffic moved after {switch.traffic_s}s (bound {max_s}s)")
-        if max_lost is not None and switch.lost > max_lost:
+        if max_lost is not None and switch.lost is not None and switch.lost > max_lost:
             problems.append(f"{switch.lost} probes lost (bound {max_lost})")
+        gap = self.opt.bounds.max_gap_s
+        if max_lost is not None and switch.lost is None and switch.outage_s is not None \
+                and switch.outage_s > gap:  # fmt: skip
+            # No probes to count (router counters): how long no router carried traffic.
+            problems.append(f"no router carried traffic for {switch.outage_s}s (bound {gap}s)")
         return problems
 
     # ---- phases ------------------------------------------------------------------------------
@@ -205,7 +213,9 @@ class FailoverRun:
         self.report.backup = self.backup.name
         choice = self.observer.vgw_choice()
         if choice != self.primary.name:
-            raise Refused(f"the VGW uses {choice}, not the primary {self.primary.name}")
+            seen = choice or "no router carrying the VPC's traffic"
+            raise Refused(f"the {self.observer.kind} observer sees {seen}, not the primary "
+                          f"{self.primary.name} (based on {self.observer.basis})")  # fmt: skip
         host = self.nr.inventory.hosts[self.primary.name]
         self.driver = driver_for(host)
         self.driver.open()
@@ -228,8 +238,7 @@ class FailoverRun:
         count = backup.prepend_count + 2
         self.report.prepend = count
         phase, started = self._phase("drain"), time.monotonic()
-        phase.bound = f"traffic on {backup.name} <= {self.opt.bounds.max_switch_s}s, lost <= " \
-                      f"{self.opt.bounds.max_lost}"  # fmt: skip
+        phase.bound = f"traffic on {backup.name} <= {self.opt.bounds.max_switch_s}s, {self._loss()}"
         self._hook("drain")
 
         def prepend() -> None:
@@ -246,7 +255,7 @@ class FailoverRun:
                                                          self.opt.bounds.max_lost))  # fmt: skip
 
         phase, started = self._phase("maintenance"), time.monotonic()
-        phase.bound = f"lost <= {self.opt.bounds.max_lost}"
+        phase.bound = self._loss()
 
         def shutdown() -> None:
             self.stack.push(
@@ -305,10 +314,9 @@ class FailoverRun:
         assert self.backup is not None and self._watch is not None
         backup = self.backup
         phase, started = self._phase("hold"), time.monotonic()
-        phase.bound = f"{backup.name} carries the traffic for {self.opt.hold:g}s, lost <= " \
-                      f"{self.opt.bounds.max_lost}"  # fmt: skip
+        phase.bound = f"{backup.name} carries the traffic for {self.opt.hold:g}s, {self._loss()}"
         self._hook("hold")
-        stream = self._stream()
+        stream = self._stream(self.opt.hold + 1)
         t0 = time.monotonic()
         deadline = t0 + self.opt.hold
         while time.monotonic() < deadline:
@@ -318,22 +326,23 @@ class FailoverRun:
                     f"{self._watch.current}): restoring the primary"
                 )
             time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
-        records = self._stop(stream)
-        nat = self.observer.nat_address(backup.name)
-        sw = switch_of(records, stream.sent, t0, nat, nat)
+        self._stop(stream)
+        sw = stream.switch(t0, backup.name, backup.name)
         sw.traffic_s = None  # nothing was meant to move
         phase.switch = sw
         problems = self._switch_problems(sw, None, self.opt.bounds.max_lost)
-        if sw.via_other or not records:
-            problems.append(f"{sw.via_other} of {len(records)} probes did not leave via {nat}")
+        if sw.via_other or sw.received == 0:
+            problems.append(f"{sw.via_other} of {sw.received} probes (or routers) did not "
+                            f"leave via {backup.name}")  # fmt: skip
         self._done(phase, started, problems)
 
     def restore(self) -> None:
         assert self.changer is not None and self.backup is not None
         primary, backup = self.primary, self.backup
         phase, started = self._phase("restore"), time.monotonic()
-        phase.bound = f"traffic on {primary.name} <= {self.opt.bounds.max_switch_s}s, lost <= " \
-                      f"{self.opt.bounds.max_lost}"  # fmt: skip
+        phase.bound = (
+            f"traffic on {primary.name} <= {self.opt.bounds.max_switch_s}s, {self._loss()}"
+        )
         self._hook("restore")
         undo = self.stack.pop(f"re-enable the BGP sessions of {primary.name}")
         try:
@@ -363,7 +372,7 @@ class FailoverRun:
         primary, backup = self.primary, self.backup
         limit = primary.bgp.holdtime + self.opt.bounds.hard_margin_s
         phase, started = self._phase("restore"), time.monotonic()
-        phase.bound = f"traffic on {primary.name} <= {limit:g}s, lost <= {self.opt.bounds.max_lost}"
+        phase.bound = f"traffic on {primary.name} <= {limit:g}s, {self._loss()}"
         self._hook("restore")
         undo = self.stack.pop(f"restore the underlay of {primary.name}")
 
@@ -417,7 +426,8 @@ class FailoverRun:
         report = self.report
         try:
             self.precheck()
-            self._watch = VgwWatch(self.observer).start()
+            every = getattr(self.observer, "watch_interval", 0.02)
+            self._watch = VgwWatch(self.observer, every).start()
             if self.opt.mode == "drain":
                 self.drain()
                 self.hold()
@@ -451,6 +461,10 @@ class FailoverRun:
             self._stop(stream)
         if self._watch is not None:
             self._watch.stop()
+        try:
+            self.observer.close()
+        except Exception:
+            log.debug("observer close failed", exc_info=True)
         try:
             for phase in report.phases:
                 if phase.status == "error" and not phase.detail:
@@ -495,5 +509,19 @@ def run_failover(
                 "--mode hard cuts the primary's underlay and is for the lab only "
                 "(user_defined.probe.kind: lab); use --mode drain on real routers"
             )
-        observer = observer_for(probe)
-    return FailoverRun(nr, options, observer, verify).run()
+        observer = observer_for(probe, nr.inventory.hosts)
+    run = FailoverRun(nr, options, observer, verify)
+    started = dt.datetime.now(dt.UTC)
+    report = run.run()
+    report.cloudwatch = _cloudwatch(nr, options, run, started)
+    return report
+
+
+def _cloudwatch(nr: Nornir, options: FailoverOptions, run: FailoverRun, started: dt.datetime
+                ) -> dict[str, Any]:  # fmt: skip
+    """After-the-fact CloudWatch figures per tunnel (a skip with the reason when no AWS)."""
+    from tasks.observers.cloudwatch import confirm
+
+    aws_conf = (nr.config.user_defined or {}).get("aws")
+    return confirm(run.routers, run.primary.name, run.report.backup, started,
+                   dt.datetime.now(dt.UTC), aws_conf, enabled=options.aws)  # fmt: skip

@@ -8,7 +8,10 @@ inventory from the topology), :mod:`netns` (namespaces, links, code inside a nam
 :mod:`procs` (PID files, stop by PID), :mod:`box` (a machine: netns + mount/UTS namespace),
 :mod:`frr`, :mod:`charon`, :mod:`sshd` (one instance each per box), :mod:`aws` (the VGW side),
 :mod:`apply` (the deploy command sequence), :mod:`probes`, :mod:`status`, :mod:`preflight`,
-:mod:`control` (up/down) and :mod:`handle`.
+:mod:`control` (up/down) and :mod:`handle`; :mod:`observer` registers the path observer kind
+``lab`` with the product's registry (:mod:`tasks.observers`); :mod:`checkip` is a "what is my
+address" HTTP service on the internet host and :mod:`run_command` a stand-in for SSM Run
+Command that runs the SSM agent's commands on the VPC host.
 
 What a lab router looks like from its SSH session (user ``labadmin``, uid 0, key in
 ``/run/vpc-ha-lab/ssh/id_ed25519``, host = its management address 100.64.77.1x):
@@ -34,6 +37,7 @@ One lab runs at a time.
 
 from __future__ import annotations
 
+from tasks.lab import observer as _observer  # noqa: F401  (registers kind "lab")
 from tasks.lab.handle import Lab
 from tasks.lab.probes import ProbeRecord, ProbeStream
 from tasks.lab.topology import LabError, Topology, load_topology

@@ -91,6 +91,12 @@ class Lab:
     def probe_stream(self, rate: float = 50, duration: float = 120) -> probes.ProbeStream:
         return probes.ProbeStream(self.plan, rate=rate, duration=duration)
 
+    def checkip(self, port: int = 8080) -> Any:
+        """A "what is my address" HTTP service on the internet host (``with ... as url``)."""
+        from tasks.lab.checkip import CheckIp
+
+        return CheckIp(self.plan, port)
+
     def nat_address(self, router: str) -> str:
         """The router's WAN address: what the internet host sees after its NAT."""
         return str(self.plan.router(router).wan)

@@ -202,17 +202,20 @@ def test_shielded_returns_and_reraises() -> None:
         shielded(lambda: 1 / 0)
 
 
-def test_no_observer_is_refused_before_anything_is_touched() -> None:
-    with pytest.raises(FailoverError, match="known kinds: lab"):
-        observer_for(None)
-    with pytest.raises(FailoverError, match="'ssm'"):
+def test_observers_by_kind_unknown_refused_naming_the_known_kinds() -> None:
+    """No kind means the routers' counters (issue 14); an unknown kind or an ssm observer
+    without its instance is refused before anything is touched."""
+    assert observer_for(None, {}).kind == "counters"
+    with pytest.raises(FailoverError, match="known kinds: counters, lab, ssm"):
+        observer_for({"kind": "bogus"})
+    with pytest.raises(FailoverError, match="instance_id"):
         observer_for({"kind": "ssm"})
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ([], "needs a path observer"),
+        (["BOGUS_KIND"], "known kinds: counters, lab, ssm"),
         (["--mode", "hard"], "for the lab only"),
         (["--role", "primary"], "takes a whole VPC"),
     ],
@@ -220,10 +223,11 @@ def test_no_observer_is_refused_before_anything_is_touched() -> None:
 def test_runbook_refuses_bad_input_with_exit_2(
     args: list[str], message: str, tmp_path: Path
 ) -> None:
-    """The repository's own inventory has no probe: nothing can be measured, nothing runs.
+    """Bad input is refused before any router is contacted.
 
-    Its hostnames are documentation addresses, which every runbook that connects refuses
-    first; here they are loopback addresses (never contacted) so the failover checks speak.
+    The repository's own inventory has documentation hostnames, which every runbook that
+    connects refuses first; here they are loopback addresses (never contacted) so the failover
+    checks speak. ``BOGUS_KIND``: the config names a probe kind that does not exist.
     """
     import subprocess
     import sys
@@ -241,8 +245,12 @@ def test_runbook_refuses_bad_input_with_exit_2(
     options = {"host_file": str(tmp_path / "hosts.yaml"),
                "group_file": str(inventory / "groups.yaml"),
                "defaults_file": str(inventory / "defaults.yaml")}  # fmt: skip
-    inventory_conf = {"plugin": "SimpleInventory", "options": options}
-    config.write_text(yaml.safe_dump({"inventory": inventory_conf, "logging": {"enabled": False}}))
+    conf: dict[str, object] = {"inventory": {"plugin": "SimpleInventory", "options": options},
+                               "logging": {"enabled": False}}  # fmt: skip
+    if "BOGUS_KIND" in args:
+        conf["user_defined"] = {"probe": {"kind": "bogus"}}
+        args = [a for a in args if a != "BOGUS_KIND"]
+    config.write_text(yaml.safe_dump(conf))
     vpc = sorted({r.vpc.id for r in _inventory_routers()})[0]
     proc = subprocess.run(
         [sys.executable, str(PROJECT_ROOT / "runbooks" / "failover.py"), "-c", str(config),

@@ -56,7 +56,19 @@ def aws_on_config(tmp_path: Path) -> Path:
     return path
 
 
-def run_traced(lab: Lab, tmp_path: Path, argv: list[str]) -> tuple[int, list[str], list[str]]:
+def variant_config(tmp_path: Path, probe: dict[str, object], aws: bool = False) -> Path:
+    """The lab's config with another observer (and the AWS side on or off, no credentials)."""
+    config = yaml.safe_load(nornir_config(COMMITTED_DIR))
+    config["user_defined"]["probe"] = probe
+    config["user_defined"]["aws"] = {"enabled": aws, "region": "us-east-1"}
+    path = tmp_path / f"{probe['kind']}-aws-{aws}.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
+def run_traced(
+    lab: Lab, tmp_path: Path, argv: list[str], expect: int = 0
+) -> tuple[int, list[str], list[str]]:
     """Run a runbook under strace and the guard: (exit code, all destinations, outside ones)."""
     trace, report = tmp_path / "strace.log", tmp_path / "guard.log"
     nets = lab_networks(lab)
@@ -72,7 +84,7 @@ def run_traced(lab: Lab, tmp_path: Path, argv: list[str]) -> tuple[int, list[str
     outside = [d for d in destinations
                if not any(ipaddress.ip_address(d) in n for n in nets)]  # fmt: skip
     guarded = report.read_text(encoding="utf-8").splitlines() if report.exists() else []
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert proc.returncode == expect, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.returncode, destinations, outside + guarded
 
 
@@ -90,6 +102,35 @@ def test_runbook_connects_only_inside_the_lab(
 ) -> None:
     argv = [str(aws_on_config(tmp_path)) if a == "AWS_ON" else a for a in argv]
     _code, destinations, outside = run_traced(configured_lab, tmp_path, argv)
+    print(f"{name}: {len(destinations)} connects/sends traced, {len(outside)} outside the lab")
+    assert destinations, "strace saw no connect at all: the trace is not working"
+    assert outside == []
+
+
+COUNTERS = {"kind": "counters", "interval": 1.0, "window": 2}
+SSM = {"kind": "ssm", "instance_id": "i-0123456789abcdef0", "region": "us-east-1"}
+
+
+@pytest.mark.parametrize(
+    ("name", "probe", "aws", "argv", "expect"),
+    [
+        ("verify, counters", COUNTERS, False, ["verify.py"], 0),
+        ("failover, counters, AWS on (CloudWatch)", COUNTERS, True,
+         ["failover.py", "--hold", "1"], 0),
+        ("verify, ssm without credentials", SSM, True, ["verify.py"], 3),
+    ],
+)  # fmt: skip
+def test_observers_connect_only_inside_the_lab(
+    configured_lab: Lab, tmp_path: Path, name: str, probe: dict[str, object], aws: bool,
+    argv: list[str], expect: int,
+) -> None:  # fmt: skip
+    """The counters observer (SSH to the routers only), the ssm observer and CloudWatch with
+    no credentials (nothing sent; the check says why). The lab's VPC host sends traffic from
+    this test's process (not traced) so the counters have something to see."""
+    config = variant_config(tmp_path, probe, aws)
+    command = [str(RUNBOOKS / argv[0]), "-c", str(config), *argv[1:]]
+    with configured_lab.probe_stream(rate=50, duration=200):
+        _code, destinations, outside = run_traced(configured_lab, tmp_path, command, expect)
     print(f"{name}: {len(destinations)} connects/sends traced, {len(outside)} outside the lab")
     assert destinations, "strace saw no connect at all: the trace is not working"
     assert outside == []

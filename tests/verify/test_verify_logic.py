@@ -33,9 +33,23 @@ def test_data_plane_verdict(
     assert words in check.detail
 
 
-def test_no_probe_configured_is_a_skip_not_a_pass(routers: dict[str, Router]) -> None:
-    [check] = data_plane(None, routers)
-    assert check.status == "skip"
+def test_no_probe_configured_means_counters_and_unread_routers_are_no_pass(
+    tmp_path: Path, routers: dict[str, Router]
+) -> None:
+    """Issue 14: without ``user_defined.probe`` the routers' counters are read (it used to be
+    a skip). Routers that cannot be read (here: documentation addresses, refused before any
+    packet) give an error, never a pass."""
+    hosts = load(write_inventory(tmp_path / "inv", base_hosts())).inventory.hosts
+    [check] = data_plane(None, routers, hosts=hosts)
+    assert check.status == "error" and "no router's counters could be read" in check.detail
+    assert "documentation address" in check.detail
+
+
+def test_unknown_probe_kind_is_an_error_naming_the_known_kinds(
+    routers: dict[str, Router],
+) -> None:
+    [check] = data_plane({"kind": "bogus"}, routers)
+    assert check.status == "error" and "known kinds: counters, lab, ssm" in check.detail
 
 
 def adv(router: str, prepends: int) -> Advertisement:
