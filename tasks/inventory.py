@@ -43,7 +43,7 @@ def host_payload(host: Host) -> dict[str, Any]:
 
 
 #: Model validators that judge several fields name the one at fault as "field: message".
-_FIELD_PREFIX = re.compile(r"^([a-z_]+): (.+)$", re.DOTALL)
+_FIELD_PREFIX = re.compile(r"^([a-z_]+(?:\[\d+\]|\.[a-z_]+)*): (.+)$", re.DOTALL)
 
 
 def _problems_from(
@@ -56,7 +56,11 @@ def _problems_from(
         value: object = err.get("input")
         named = _FIELD_PREFIX.match(message)
         if named and err["type"] == "value_error":
-            loc.append(named.group(1))
+            loc.extend(
+                int(part) if part.isdigit() else part
+                for part in re.split(r"[.\[\]]+", named.group(1))
+                if part
+            )
             message = named.group(2)
             value = _lookup(payload, loc)
         if err["type"] == "missing":
