@@ -29,6 +29,7 @@ import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from vyos_schema_path import INVALID, checker, schema
 
@@ -136,8 +137,9 @@ class VyosCli:
     saved: set[Entry] = field(default_factory=set)
     timer_armed: bool = False
     faults: Faults = field(default_factory=Faults)
-    #: Op-mode ``show`` answers: exact command -> text, or a callable of this CLI.
-    show: dict[str, str | Callable[[VyosCli], str]] = field(default_factory=dict)
+    #: Op-mode ``show`` answers: exact command -> text, or a callable of this CLI; key ``"*"``:
+    #: a callable ``(cli, line) -> text | None`` asked for any other command.
+    show: dict[str, Any] = field(default_factory=dict)
     commits: int = 0
     reboots: int = 0
 
@@ -303,6 +305,10 @@ class Session:
         answer = self.cli.show.get(line)
         if answer is not None:
             return (answer(self.cli) if callable(answer) else answer), False
+        fallback = self.cli.show.get("*")  # a callable (cli, line) -> text | None
+        text = fallback(self.cli, line) if callable(fallback) else None
+        if text is not None:
+            return text, False
         return f"\n  Invalid command: [{line}]\n", False
 
     # ---- configure mode ------------------------------------------------------------------
