@@ -21,6 +21,7 @@ COMMANDS: dict[str, dict[str, str]] = {
         "received": "show ip bgp neighbors {peer} routes",
         "sas": "show vpn ipsec sa",
         "nat": "show configuration commands | match 'nat source'",
+        "neighbor": "show ip bgp neighbors {peer}",
     },
     "frr": {
         "bgp_summary": "show ip bgp summary",

@@ -135,6 +135,8 @@ def neighbors(cli: VyosCli) -> dict[str, dict[str, str | bool]]:
 def summary(cli: VyosCli, uptime: str = "00:19:02") -> str:
     """``show ip bgp summary`` (FRR 7.5 has PfxSnt but no Desc; 9.x and 10.x both)."""
     frr = FRR[cli.version]
+    if not any(e[:2] == ("protocols", "bgp") for e in cli.active):
+        return "% No BGP process is configured"  # bgp_vty.c: no BGP instance (factory state)
     router_id = _value(cli, *_bgp_base(cli), "parameters", "router-id") or "0.0.0.0"
     asn = _asn(cli)
     vrf = " VRF default" if frr.startswith("10.") else ""
@@ -202,11 +204,32 @@ def ipsec_sa(cli: VyosCli) -> str:
         )  # fmt: skip
     heads = ("Connection", "State", "Uptime", "Bytes In/Out", "Packets In/Out", "Remote address",
              "Remote ID", "Proposal")  # fmt: skip
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(heads)]
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(heads)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     lines = [fmt.format(*heads).rstrip(), "  ".join("-" * w for w in widths)]
     lines += [fmt.format(*r).rstrip() for r in rows]
     return "\n".join(lines)
+
+
+def neighbor_detail(cli: VyosCli, peer: str) -> str:
+    """``show ip bgp neighbors X``: the lines verify reads (bgp_vty.c; 7.5 omits "seconds"
+    after the hold time)."""
+    frr = FRR[cli.version]
+    n = neighbors(cli)[peer]
+    base = (*_bgp_base(cli), "neighbor", peer, "timers")
+    hold = _value(cli, *base, "holdtime") or "180"
+    keep = _value(cli, *base, "keepalive") or "60"
+    unit = "" if frr == "7.5" else " seconds"
+    lines = [f"BGP neighbor is {peer}, remote AS {n['remote_as']}, local AS {_asn(cli)}, "
+             "external link"]  # fmt: skip
+    if n["shutdown"]:
+        lines += [" Administratively shut down", "  BGP state = Idle"]
+    else:
+        lines += ["  BGP version 4, remote router ID 10.255.0.1, local router ID 198.51.100.10",
+                  "  BGP state = Established, up for 00:19:02",
+                  f"  Hold time is {hold}{unit}, keepalive interval is {keep} seconds"]  # fmt: skip
+    lines.append(f"  Configured hold time is {hold}{unit}, keepalive interval is {keep} seconds")
+    return "\n".join(lines) + "\n"
 
 
 def answer(cli: VyosCli, line: str, networks: list[str]) -> str | None:
@@ -215,6 +238,9 @@ def answer(cli: VyosCli, line: str, networks: list[str]) -> str | None:
         return summary(cli)
     if line == "show vpn ipsec sa":
         return ipsec_sa(cli)
+    single = re.fullmatch(r"show ip bgp neighbors (\S+)", line)
+    if single and single[1] in neighbors(cli):
+        return neighbor_detail(cli, single[1])
     match = re.fullmatch(r"show ip bgp neighbors (\S+) (advertised-routes|routes)", line)
     if match and match[1] in neighbors(cli):
         if match[2] == "advertised-routes":

@@ -239,13 +239,21 @@ class VyosDriver:
                 self._exit(discard=True)
                 raise CommitError(f"{self.host.name}: commit-confirm refused: {meaning}")
         if any(marker in out for marker in COMMIT_ERRORS):
-            self._commit_failed(_error_lines(out))
+            self._commit_failed(self._commit_output(out))
         try:
             self._exit(discard=False)
         except CommitError as exc:
             self._commit_failed(str(exc))
         log.info("%s: committed, reboots to the saved config in %d minute(s) unless confirmed",
                  self.host.name, minutes)  # fmt: skip
+
+    def _commit_output(self, out: str) -> str:
+        """What the commit itself printed: no question, no timer notice, no prompt."""
+        noise = re.compile(
+            rf"^\s*$|^\[edit\]$|{self._any_prompt}|commit.confirm will|^are confirmed\.|"
+            r"Proceed ?\?|^Initialized commit-confirm|^y$"
+        )
+        return _error_lines("\n".join(x for x in out.splitlines() if not noise.search(x.strip())))
 
     def _commit_failed(self, detail: str) -> None:
         """A commit after commit-confirm failed (maybe partly): restore, cancel the timer."""

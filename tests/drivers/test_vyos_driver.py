@@ -436,3 +436,71 @@ def test_unknown_host_key_under_strict_checking_is_a_connect_error(
     driver = driver_for(make_host(tmp_path, server.port, extras=extras))
     with pytest.raises(ConnectError, match="host key unknown"):
         driver.open()
+
+
+# ---- VyOS's real answers per version (../shared/vyos/BEHAVIOUR.md 2.1, 2.3) -----------------
+LINES_13 = ["set interfaces vti vti0 address '169.254.10.2/30'", "set system host-name 'r1'"]
+SMALL_13 = {"config.set": "\n".join(LINES_13) + "\n"}
+
+
+def _driver(server: ScriptedVyos, tmp_path: Path, syntax: str) -> VyosDriver:
+    driver = driver_for(make_host(tmp_path, server.port, syntax=syntax))
+    assert isinstance(driver, VyosDriver)
+    driver.open()
+    return driver
+
+
+def test_13_pending_confirm_commits_anyway_and_is_undone(
+    scripted_vyos: object, tmp_path: Path
+) -> None:
+    """B2.3.4: 1.3 prints "Another confirm is pending" and commits without a timer of ours."""
+    server = scripted_vyos(version="1.3", running=FACTORY)  # type: ignore[operator]
+    server.timer_pending = True  # another operator's commit-confirm
+    driver = _driver(server, tmp_path, "1.3")
+    try:
+        with pytest.raises(CommitError, match="committed the candidate anyway") as info:
+            driver.apply(SMALL_13, confirm_timeout=60)
+    finally:
+        driver.close()
+    assert info.value.rolled_back and server.config_equals(list(FACTORY))
+    assert server.timer_pending, "the other operator's timer is left alone"
+    assert "confirm" not in server.commands, "confirm would cancel someone else's timer"
+
+
+@pytest.mark.parametrize("syntax", ["1.3", "1.4"])
+def test_locked_commit_is_a_failure_and_cancels_the_timer(
+    scripted_vyos: object, tmp_path: Path, syntax: str
+) -> None:
+    """B2.3.5: "Configuration system temporarily locked" means nothing of ours committed;
+    commit-confirm had armed the timer, so the rollback conversation cancels it."""
+    server = scripted_vyos(version=syntax, running=FACTORY)  # type: ignore[operator]
+    server.cli.faults.locked = True
+    driver = _driver(server, tmp_path, syntax)
+    try:
+        with pytest.raises(CommitError, match="temporarily locked"):
+            driver.apply(SMALL_13, confirm_timeout=60)
+    finally:
+        driver.close()
+    assert not server.timer_pending and server.config_equals(list(FACTORY))
+    tail = server.commands[server.commands.index("load /config/config.boot") :]
+    assert tail[:2] == ["load /config/config.boot", "confirm"], "no-op load, timer cancelled"
+
+
+@pytest.mark.parametrize("syntax", ["1.3", "1.4"])
+def test_wholly_failed_commit_still_cancels_the_timer(
+    scripted_vyos: object, tmp_path: Path, syntax: str
+) -> None:
+    """B2.3.2: nothing committed, so load answers "No configuration changes to commit." — not a
+    rollback failure — and confirm is still sent (else the router reboots N minutes later)."""
+    server = scripted_vyos(version=syntax, running=FACTORY, fail_commit=True)  # type: ignore[operator]
+    bgp = "set protocols bgp 65010 parameters router-id '198.51.100.10'"
+    if syntax == "1.4":
+        bgp = "set protocols bgp system-as '65010'"
+    driver = _driver(server, tmp_path, syntax)
+    try:
+        with pytest.raises(CommitError, match="timer cancelled") as info:
+            driver.apply({"config.set": bgp + "\n"}, confirm_timeout=60)
+    finally:
+        driver.close()
+    assert info.value.rolled_back and not server.timer_pending
+    assert server.config_equals(list(FACTORY))
