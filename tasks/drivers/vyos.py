@@ -67,7 +67,7 @@ from tasks.drivers.ssh import connect
 from tasks.drivers.vyos_owned import deletions
 from tasks.errors import DriverError
 from tasks.model import Router
-from tasks.secrets import RedactingFilter, redact
+from tasks.secrets import RedactingFilter, redact, remember_secret
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,9 @@ if not any(isinstance(f, RedactingFilter) for f in _netmiko_log.filters):
     _netmiko_log.addFilter(RedactingFilter())
 
 CONFIG_BOOT = "/config/config.boot"
+#: Leaves whose value is a key (``vpn ipsec authentication psk X secret``, 1.3's
+#: ``peer X authentication pre-shared-secret``).
+SECRET_LEAVES = frozenset({"secret", "pre-shared-secret"})
 
 # What VyOS answers (vyatta-cfg vyatta-cfg-run, vyatta-config-mgmt.pl for 1.3, vyos-1x
 # config_mgmt.py for 1.4): platform data, kept apart from the conversation below.
@@ -193,7 +196,17 @@ class VyosDriver:
         """What a config session types: ``delete`` of the owned nodes on the router, then the
         candidate's lines (from op mode: reads ``show configuration commands`` first)."""
         lines = config_lines(candidate)
-        running = self.show("show configuration commands").splitlines()
+        # The running config holds keys the intent may no longer name (a replaced tunnel's
+        # PSK): keep netmiko's byte log off for this read, and mask them in diffs and errors.
+        _netmiko_log.disabled = True
+        try:
+            running = self.show("show configuration commands").splitlines()
+        finally:
+            _netmiko_log.disabled = False
+        for line in running:
+            words = line.split()
+            if len(words) > 2 and words[-2] in SECRET_LEAVES:
+                remember_secret(words[-1].strip("'\""))
         return deletions(running, lines) + lines
 
     def apply(self, candidate: dict[str, str], confirm_timeout: int) -> None:

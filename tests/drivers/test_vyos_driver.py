@@ -32,7 +32,7 @@ from tasks.drivers.vyos import VyosDriver
 from tasks.errors import DriverError
 from tasks.inventory import load
 from tasks.render import render_router
-from tasks.secrets import MASK, remember_secret
+from tasks.secrets import MASK, redact, remember_secret
 
 pytestmark = pytest.mark.scripted_device
 
@@ -504,3 +504,16 @@ def test_wholly_failed_commit_still_cancels_the_timer(
         driver.close()
     assert info.value.rolled_back and not server.timer_pending
     assert server.config_equals(list(FACTORY))
+
+
+def test_a_replaced_key_on_the_router_never_shows_in_the_diff(
+    dev: tuple[ScriptedVyos, VyosDriver], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The running config's old PSK (the intent has a new one) is deleted, and masked."""
+    server, driver = dev
+    old = "Old-Router-Psk-Only-3f9a"
+    server.reset(running={f"set vpn ipsec authentication psk tun1 secret '{old}'"})
+    caplog.set_level(logging.DEBUG)
+    text = redact(driver.diff(SMALL))  # what deploy shows (diff text may hold secrets)
+    assert f"- set vpn ipsec authentication psk tun1 secret '{MASK}'" in text
+    assert old not in text and old not in caplog.text
