@@ -166,7 +166,10 @@ class VyosDriver:
         except (OSError, SSHException) as exc:
             log.debug("%s: logout: %s", self.host.name, exc)
         finally:
-            self._conn.paramiko_cleanup()
+            try:  # the router may close its end on "exit" first: closing ours then raises
+                self._conn.paramiko_cleanup()
+            except (OSError, EOFError, SSHException) as exc:
+                log.debug("%s: close after logout: %s", self.host.name, exc)
             self._conn = None
             self._in_config = False
 

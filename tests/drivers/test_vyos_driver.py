@@ -517,3 +517,22 @@ def test_a_replaced_key_on_the_router_never_shows_in_the_diff(
     text = redact(driver.diff(SMALL))  # what deploy shows (diff text may hold secrets)
     assert f"- set vpn ipsec authentication psk tun1 secret '{MASK}'" in text
     assert old not in text and old not in caplog.text
+
+
+def test_close_survives_the_router_closing_first(tmp_path: Path) -> None:
+    """VyOS may drop the session on "exit" before we close ours (seen as a flaky EOFError)."""
+
+    class Gone:
+        RETURN = "\n"
+
+        def write_channel(self, data: str) -> None:
+            pass
+
+        def paramiko_cleanup(self) -> None:
+            raise EOFError
+
+    driver = driver_for(make_host(tmp_path, 1))
+    assert isinstance(driver, VyosDriver)
+    driver._conn = Gone()  # type: ignore[assignment]
+    driver.close()
+    assert driver._conn is None
