@@ -40,7 +40,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description="Render and deploy router configs for BGP outbound HA of an AWS VPC.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Exit codes: 0 every selected host ended healthy, 1 a host failed or was rolled "
-        "back or skipped, 2 bad input (inventory, options; nothing touched), 130 interrupted.",
+        "back or skipped, 2 bad input (inventory, options; nothing touched), 130 interrupted. "
+        "VyOS: a host reported with its commit-confirm timer still armed (the session was "
+        "lost) reboots to its saved config when --confirm-timeout ends.",
     )
     add_common_args(parser)
     mode = parser.add_mutually_exclusive_group()
@@ -63,8 +65,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--confirm-timeout",
         type=int,
         default=300,
-        help="seconds before an unconfirmed change rolls back by itself (default %(default)s; "
-        "at least --settle-timeout + 30, at most 3600)",
+        help="the confirm window: seconds before an unconfirmed change reverts by itself "
+        "(default %(default)s; at least --settle-timeout + 30, at most 3600). On VyOS (1.3 and "
+        "1.4) this is commit-confirm, rounded up to whole minutes, and an expired timer REBOOTS "
+        "the router to its saved config (both tunnels down for the boot); deploy confirms or "
+        "rolls back well before that, unless it loses the router",
     )
     parser.add_argument(
         "--settle-timeout",

@@ -21,6 +21,9 @@ COMMANDS: dict[str, dict[str, str]] = {
         "received": "show ip bgp neighbors {peer} routes",
         "sas": "show vpn ipsec sa",
         "nat": "show configuration commands | match 'nat source'",
+        # exists on both: 1.3 vtysh -c "show ip bgp neighbors $5" (vyos-1x equuleus
+        # op-mode-definitions/show-ip-bgp.xml.in), 1.4 vtysh_wrapper.sh (show-ip-bgp-common.xml.i)
+        "neighbor": "show ip bgp neighbors {peer}",
     },
     "frr": {
         "bgp_summary": "show ip bgp summary",

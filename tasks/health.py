@@ -7,11 +7,13 @@ problem too (never taken as healthy).
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 
 from tasks.collect import collect_sessions
 from tasks.drivers.base import PlatformDriver
 from tasks.errors import ParseError
+from tasks.model import LINK_LOCAL
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,20 @@ def post_check(driver: PlatformDriver, before: object) -> list[str]:
             # Established is not enough: AWS moves only once the default route was sent.
             problems.append(f"{tunnel.name}: nothing advertised to {peer} yet")
     if isinstance(before, Health):
-        lost = sorted((before.established - now.established) | (before.sas_up - now.sas_up))
+        # A tunnel session the new intent no longer holds (its inside CIDR changed) was meant
+        # to go: the toolkit removed it. Any other session that went down is a loss.
+        peers = {str(t.aws_inside_address) for t in router.tunnels}
+        dropped = {p for p in before.established if _aws_inside(p) and p not in peers}
+        lost = sorted(
+            (before.established - now.established - dropped) | (before.sas_up - now.sas_up)
+        )
         problems.extend(f"was up before the change, now down: {item}" for item in lost)
     return sorted(set(problems))
+
+
+def _aws_inside(address: str) -> bool:
+    """A tunnel inside address (169.254.0.0/16): only the toolkit's VGW sessions live there."""
+    try:
+        return ipaddress.ip_address(address) in LINK_LOCAL
+    except ValueError:
+        return False

@@ -80,30 +80,32 @@ def unknown_keys(host: Host) -> list[InventoryProblem]:
 
 
 def host_problems(hosts: Iterable[Host]) -> list[InventoryProblem]:
-    """Management addresses: every host has one, and no two hosts share it."""
+    """Management addresses: every host has one, and no two hosts share it (address and SSH
+    port: routers behind one address on their own ports are distinct)."""
     problems = []
-    seen: dict[str, str] = {}
+    seen: dict[tuple[str, int], str] = {}
     for host in hosts:
         address = host.hostname
+        where = (str(address), host.port or 22)
         if not address:
             problems.append(
                 InventoryProblem(host.name, "hostname", "<missing>",
                                  "the router's management address is required (without it "
                                  f"the inventory name {host.name!r} would be looked up in DNS)")
             )  # fmt: skip
-        elif address in seen:
+        elif where in seen:
             problems.append(
                 InventoryProblem(host.name, "hostname", address,
-                                 f"already the management address of {seen[address]}: each "
+                                 f"already the management address of {seen[where]}: each "
                                  "router needs its own (else one router gets another's config)")
             )  # fmt: skip
         else:
-            seen[address] = host.name
+            seen[where] = host.name
     return problems
 
 
 #: Model validators that judge several fields name the one at fault as "field: message".
-_FIELD_PREFIX = re.compile(r"^([a-z_]+): (.+)$", re.DOTALL)
+_FIELD_PREFIX = re.compile(r"^([a-z_]+(?:\[\d+\]|\.[a-z_]+)*): (.+)$", re.DOTALL)
 
 
 def _problems_from(
@@ -116,7 +118,11 @@ def _problems_from(
         value: object = err.get("input")
         named = _FIELD_PREFIX.match(message)
         if named and err["type"] == "value_error":
-            loc.append(named.group(1))
+            loc.extend(
+                int(part) if part.isdigit() else part
+                for part in re.split(r"[.\[\]]+", named.group(1))
+                if part
+            )
             message = named.group(2)
             value = _lookup(payload, loc)
         if err["type"] == "missing":

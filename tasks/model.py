@@ -11,11 +11,17 @@ AWS facts the rules encode (see shared/DESIGN.md):
 - BGP keepalive at most a third of the hold time; AWS uses 30/10.
 - IKE/ESP algorithms among those a VPN connection accepts; DPD timeout at least 30 s.
 - Tunnel MTU at most 1446 (AWS documents 1399 for the worst case); MSS below MTU - 40.
+
+What VyOS itself refuses is checked too, per ``vyos_syntax`` (:data:`VYOS_LIMITS`, from
+VyOS's configuration tree in ``../shared/vyos-schema/`` and ``../shared/vyos/BEHAVIOUR.md``
+section 1.4): a value the router would answer with "Value validation failed" is refused at
+load time, naming host and field, instead of half-way through a diff on the router.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 from typing import Literal
 
@@ -43,6 +49,13 @@ AWS_INTEGRITY = ("sha1", "sha256", "sha384", "sha512")
 AWS_DH_GROUPS = (2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24)
 AWS_IKE_VERSIONS = (1, 2)
 
+#: Identifiers rendered inside quoted descriptions: no quotes, spaces or shell metacharacters.
+SAFE_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+#: Interface names: Linux's 15 characters; what both platforms' templates render verbatim.
+IFNAME = r"^[A-Za-z][A-Za-z0-9_.-]{0,14}$"
+#: BGP MED (and VyOS ``set metric``) is an unsigned 32-bit number.
+MAX_MED = 4294967295
+
 Platform = Literal["vyos", "frr"]
 Role = Literal["primary", "backup"]
 
@@ -69,7 +82,7 @@ def valid_asn(value: int) -> bool:
 class Vgw(_Strict):
     """The VPC's virtual private gateway, as the router sees it."""
 
-    id: str = "vgw-unknown"
+    id: str = Field(default="vgw-unknown", pattern=SAFE_ID)
     asn: int = 64512
 
     @field_validator("asn")
@@ -83,7 +96,7 @@ class Vgw(_Strict):
 class Vpc(_Strict):
     """The VPC whose outbound traffic this router carries."""
 
-    id: str
+    id: str = Field(pattern=SAFE_ID)
     networks: list[ipaddress.IPv4Network] = Field(min_length=1)
     vgw: Vgw = Vgw()
 
@@ -92,8 +105,8 @@ class Bgp(_Strict):
     """eBGP timers and how a backup is made less preferred to AWS."""
 
     holdtime: int = 30
-    keepalive: int = 10
-    connect_retry: int = 5
+    keepalive: int = Field(default=10, le=65535)
+    connect_retry: int = Field(default=5, ge=1, le=65535)
     prepend_per_rank: int = Field(default=2, ge=1, le=10)
     med_per_rank: int = Field(default=100, ge=0, le=4294967295)
 
@@ -194,7 +207,7 @@ class Tunnel(_Strict):
     """
 
     name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,30}$")
-    interface: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,14}$")
+    interface: str = Field(pattern=IFNAME)
     outside_address: ipaddress.IPv4Address
     inside_cidr: ipaddress.IPv4Network
     psk: SecretRef
@@ -245,7 +258,7 @@ class Tunnel(_Strict):
 class Wan(_Strict):
     """The ISP-facing side: the customer gateway address and where NAT sends traffic."""
 
-    interface: str
+    interface: str = Field(pattern=IFNAME)
     address: ipaddress.IPv4Address
 
 
@@ -287,6 +300,20 @@ class Router(_Strict):
         names = [t.name for t in self.tunnels]
         if len(set(names)) != len(names):
             raise ValueError("tunnels: tunnel names must be unique on a router")
+        if self.med > MAX_MED:
+            raise ValueError(
+                f"bgp.med_per_rank: rank {self.rank} x {self.bgp.med_per_rank} = MED {self.med}, "
+                f"more than BGP's maximum {MAX_MED}"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _vyos_accepts(self) -> Router:
+        """Refuse what this router's VyOS version would refuse (first problem only)."""
+        if self.platform == "vyos":
+            problem = vyos_problem(self)
+            if problem:
+                raise ValueError(problem)
         return self
 
     @property
@@ -307,6 +334,44 @@ class Router(_Strict):
     @property
     def effective_router_id(self) -> ipaddress.IPv4Address:
         return self.router_id or self.wan.address
+
+
+def vyos_problem(router: Router) -> str | None:
+    """``"field: why"`` for the first value VyOS ``router.vyos_syntax`` would refuse, or None.
+
+    Each rule names the VyOS constraint it mirrors (``../shared/vyos-schema/`` node and
+    ``../shared/vyos/BEHAVIOUR.md`` section 1.4); the render sweep in
+    ``tests/test_vyos_schema.py`` proves the model and the schema agree.
+    """
+    v13 = router.vyos_syntax == "1.3"
+    for phase in ("ike", "esp"):
+        encryption = getattr(router.ipsec, phase).encryption
+        if encryption.endswith("gcm16"):
+            vyos_name = encryption.replace("gcm16", "gcm128")
+            return (
+                f"ipsec.{phase}.encryption: VyOS has no {encryption!r} (its name for AES-GCM "
+                f"with a 16-octet ICV is {vyos_name!r}; {encryption!r} is strongSwan's)"
+            )
+    dpd = router.ipsec.dpd
+    if dpd.action == "hold" and not v13:
+        return "ipsec.dpd.action: VyOS 1.4 renamed 'hold' to 'trap' (T4658) and refuses 'hold'"
+    if dpd.interval < 2:
+        return "ipsec.dpd.interval: VyOS accepts 2..86400 seconds"
+    if dpd.timeout > 86400:
+        return "ipsec.dpd.timeout: VyOS accepts 2..86400 seconds"
+    if v13 and 0 < router.bgp.holdtime < 4:
+        return "bgp.holdtime: VyOS 1.3 accepts 0 or 4..65535 seconds"
+    if v13 and router.prepend_count > 24:
+        return (
+            f"bgp.prepend_per_rank: rank {router.rank} x {router.bgp.prepend_per_rank} = "
+            f"{router.prepend_count} prepends; VyOS 1.3's as-path-prepend takes at most 24 ASNs"
+        )
+    if router.mss_clamp is not None and router.mss_clamp < 536:
+        return "mss_clamp: VyOS clamps the MSS to 536..65535"
+    for index, tunnel in enumerate(router.tunnels):
+        if not re.fullmatch(r"vti[0-9]+", tunnel.interface):
+            return f"tunnels[{index}].interface: VyOS names VTI interfaces vtiN (e.g. vti0)"
+    return None
 
 
 def by_vpc(routers: Iterable[Router]) -> dict[str, list[Router]]:

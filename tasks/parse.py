@@ -203,6 +203,8 @@ def parse(platform: str, command: str, raw: str) -> Parsed:
     if variant is None:
         raise ParseError(f"{command!r} on {platform}: output is not in a known format")
     builder = _BUILDERS[variant.template.relative_to(PARSERS_DIR).as_posix()]
+    if builder is _bgp_table:
+        raw = three_column_status(raw)
     try:
         with _gc_paused():
             if spec.shape in _CHUNKED_SHAPES:
@@ -260,6 +262,39 @@ def duration_s(text: str) -> int | None:
 
 
 # --- BGP -------------------------------------------------------------------------------------
+
+#: The BGP table's column header; its indent is the width of the status lead of every row.
+_TABLE_HEADER = re.compile(r"^( *)Network +Next Hop +Metric +LocPrf +Weight +Path *$", re.M)
+_NOT_ROWS = ("Displayed", "Total number of prefixes", "No BGP prefixes")
+
+
+def three_column_status(raw: str) -> str:
+    """Rewrite a BGP table's rows to the 3-character status lead of FRR 7.5 / 8.4.
+
+    FRR's ``route_vty_short_status_out`` (bgpd/bgp_route.c) prints, before the prefix:
+    FRR 7.5 status, best, internal (3 characters; header indented 3); FRR 8.4 the same, plus an
+    RPKI state ``V``/``I``/``N`` in front only when RPKI is in use (header still 3); FRR 9.x
+    always an RPKI state or a space first (4; header indented 4); FRR 10.x that, then a space
+    (5; header indented 5). VyOS 1.3 ships FRR 7.5, 1.4 FRR 9.x, 1.5 FRR 10.x. The RPKI state
+    is dropped: nothing here judges it.
+    """
+    header = _TABLE_HEADER.search(raw)
+    if header is None:
+        return raw
+    width = len(header[1])
+    if width == 3 and not re.search(r"^[VIN]", raw[header.end() :], re.M):
+        return raw
+    head, rows = raw[: header.end()], raw[header.end() :].splitlines(keepends=True)
+    out = [head]
+    for line in rows:
+        if not line.strip() or line.startswith(_NOT_ROWS):
+            out.append(line)
+        elif width == 3:
+            out.append(line[1:] if line[:1] in "VIN" else line)
+        else:
+            out.append(line[1:4] + line[width:])
+    return "".join(out)
+
 
 _ORIGIN: dict[str, Origin] = {"i": "IGP", "e": "EGP", "?": "incomplete"}
 
@@ -503,6 +538,59 @@ def _pair(text: str, base: int) -> tuple[int | None, int | None]:
     return human_size(first, base), human_size(second or "n/a", base)
 
 
+_UP_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800}
+
+
+def _strongswan_ago(text: str) -> int | None:
+    """VyOS 1.2's Up column, strongSwan's ``ESTABLISHED 14 minutes ago``: ``14 minutes``."""
+    match = re.fullmatch(r"(\d+) (second|minute|hour|day|week)s?", text.strip())
+    if match is None:
+        return None
+    return int(match[1]) * _UP_UNITS[match[2]]
+
+
+def _ipsec_v12_table(found: dict[str, Any]) -> list[IpsecSa]:
+    """VyOS 1.2 (crux ``show_ipsec_sa.py``): 7 columns, one row per ipsec.conf connection."""
+    sas: list[IpsecSa] = []
+    for row in _as_list(found.get("sas")):
+        up = row["state"] == "up"
+        try:
+            bytes_in, bytes_out = _pair(row["bytes_in_out"], 1024)
+        except ValueError:
+            continue
+        encryption, integrity, dh_group = (
+            _proposal(row["proposal"]) if row["proposal"] != "N/A" else (None, None, None)
+        )
+        remote = row["remote_address"]
+        sas.append(
+            {
+                "connection": row["connection"],
+                "description": None,
+                "remote_address": None if remote == "N/A" else remote,
+                "local_address": None,
+                "state": "up" if up else "down",
+                "up": up,
+                "bytes_in": bytes_in,
+                "bytes_out": bytes_out,
+                "packets_in": None,
+                "packets_out": None,
+                "encryption": encryption,
+                "integrity": integrity,
+                "dh_group": dh_group,
+                "ike_version": None,
+                "nat_t": None,
+                "uptime_s": _strongswan_ago(row["up"]),
+                "lifetime_s": None,
+            }
+        )
+    return sas
+
+
+def _ipsec_not_running(found: dict[str, Any]) -> list[IpsecSa]:
+    """strongSwan is stopped: no SA at all (which verify reads as every tunnel down)."""
+    return []
+
+
 def _ipsec_v13(found: dict[str, Any]) -> list[IpsecSa]:
     sas: list[IpsecSa] = []
     for row in _as_list(found.get("sas")):
@@ -665,6 +753,8 @@ _BUILDERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "frr/swanctl_list_sas.ttp": _swanctl,
     "vyos/show_vpn_ipsec_sa_v12.ttp": _ipsec_v12,
     "vyos/show_vpn_ipsec_sa_v13.ttp": _ipsec_v13,
+    "vyos/show_vpn_ipsec_sa_v12_table.ttp": _ipsec_v12_table,
+    "vyos/show_vpn_ipsec_sa_not_running.ttp": _ipsec_not_running,
 }
 
 

@@ -137,3 +137,75 @@ def test_example_inventory_is_valid() -> None:
 
     nr = load(DEFAULT_CONFIG)
     assert sorted(nr.inventory.hosts) == ["router1", "router2"]
+
+
+def set_syntax(syntax: str, then: Callable[[Hosts], None]) -> Callable[[Hosts], None]:
+    def mutate(hosts: Hosts) -> None:
+        for host in hosts.values():
+            host["data"]["vyos_syntax"] = syntax
+        then(hosts)
+
+    return mutate
+
+
+#: What VyOS refuses (../shared/vyos/BEHAVIOUR.md 1.4, ../shared/vyos-schema), per version.
+VYOS_RULES = [
+    ("gcm16-ike",
+     set_syntax("1.4", set_data("r1", "ipsec", {"ike": {"encryption": "aes128gcm16"}})),
+     "r1", "ipsec.ike.encryption", "aes128gcm128"),
+    ("gcm16-esp-13",
+     set_syntax("1.3", set_data("r1", "ipsec", {"esp": {"encryption": "aes256gcm16"}})),
+     "r1", "ipsec.esp.encryption", "aes256gcm128"),
+    ("dpd-hold-14", set_syntax("1.4", set_data("r1", "ipsec", {"dpd": {"action": "hold"}})),
+     "r1", "ipsec.dpd.action", "'trap'"),
+    ("dpd-interval-1", set_syntax("1.3", set_data("r2", "ipsec", {"dpd": {"interval": 1}})),
+     "r2", "ipsec.dpd.interval", "2..86400"),
+    ("dpd-timeout-big", set_syntax("1.4", set_data("r2", "ipsec", {"dpd": {"timeout": 86401}})),
+     "r2", "ipsec.dpd.timeout", "2..86400"),
+    ("holdtime-3-13", set_syntax("1.3", set_data("r1", "bgp", {"holdtime": 3, "keepalive": 1})),
+     "r1", "bgp.holdtime", "0 or 4..65535"),
+    ("prepends-over-24-13", set_syntax("1.3", set_data("r3", "rank", 13)),
+     "r3", "bgp.prepend_per_rank", "at most 24"),
+    ("interface-not-vti", set_syntax("1.4", set_tunnel("r1", 1, "interface", "tun1")),
+     "r1", "tunnels[1].interface", "vtiN"),
+    ("mss-under-536", set_syntax("1.4", set_data("r1", "mss_clamp", 500)), "r1", "mss_clamp",
+     "536..65535"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("mutate", "host", "field", "words"),
+    [pytest.param(*rule[1:], id=rule[0]) for rule in VYOS_RULES],
+)
+def test_vyos_rule_rejects_what_the_version_refuses(
+    tmp_path: Path, mutate: Callable[[Hosts], None], host: str, field: str, words: str
+) -> None:
+    hosts = base_hosts("vyos")
+    mutate(hosts)
+    with pytest.raises(InventoryError) as info:
+        load(write_inventory(tmp_path, hosts))
+    problems = [str(p) for p in info.value.problems]
+    matching = [p for p in problems if p.startswith(f"{host}: {field} = ") and words in p]
+    assert matching, f"no problem for {host}/{field} mentioning {words!r} in {problems}"
+
+
+@pytest.mark.parametrize(
+    ("syntax", "data"),
+    [("1.3", {"ipsec": {"dpd": {"action": "hold"}}}),
+     ("1.4", {"bgp": {"holdtime": 3, "keepalive": 1}}),
+     ("1.4", {"bgp": {"prepend_per_rank": 10}})],
+)  # fmt: skip
+def test_vyos_rules_are_per_version(tmp_path: Path, syntax: str, data: dict[str, Any]) -> None:
+    """What only the other version refuses loads: 1.3 has 'hold', 1.4 takes holdtime 3."""
+    hosts = base_hosts("vyos")
+    for host in hosts.values():
+        host["data"].update(vyos_syntax=syntax, **data)
+    hosts["r3"]["data"]["rank"] = 3  # 3 x 10 = 30 prepends: over 1.3's 24, fine on 1.4
+    assert load(write_inventory(tmp_path, hosts)).inventory.hosts
+
+
+def test_frr_keeps_strongswan_names(tmp_path: Path) -> None:
+    """aes128gcm16 is strongSwan's name: the FRR platform still takes it."""
+    hosts = base_hosts("frr")
+    hosts["r1"]["data"]["ipsec"] = {"ike": {"encryption": "aes128gcm16"}}
+    assert load(write_inventory(tmp_path, hosts)).inventory.hosts["r1"]

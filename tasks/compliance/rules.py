@@ -20,6 +20,7 @@ from typing import Any
 
 from tasks.compliance.config import (
     DeviceConfig,
+    Neighbor,
     RouteMapEntry,
     as_int,
     as_interface,
@@ -171,6 +172,56 @@ def backup_preference(cfg: DeviceConfig, ctx: RuleContext) -> Iterator[Outcome]:
             value,
             f"rank {ctx.router.rank} expects {ctx.router.prepend_count} prepends: "
             "N+k ordering may be wrong",
+        )
+
+
+def _vgw_neighbors(cfg: DeviceConfig) -> list[Neighbor]:
+    """The BGP sessions over VPN tunnels: inside addresses are in 169.254.0.0/16."""
+    found = []
+    for nbr in cfg.bgp.neighbors:
+        try:
+            if ipaddress.ip_address(nbr.address) in LINK_LOCAL:
+                found.append(nbr)
+        except ValueError:
+            continue
+    return found
+
+
+@rule("vpn-tunnel-redundancy")
+def tunnel_redundancy(cfg: DeviceConfig, ctx: RuleContext) -> Iterator[Outcome]:
+    """An AWS Site-to-Site VPN connection has two tunnels, and AWS replaces their endpoints one
+    at a time for maintenance: a router with only one of them configured loses its path to
+    the VGW at every such replacement. One eBGP session runs per tunnel, so an odd number of
+    VGW sessions (or an inventory entry with one tunnel) means a connection is half built."""
+    sessions = _vgw_neighbors(cfg)
+    if ctx.router is not None and len(ctx.router.tunnels) == 1:
+        yield Hit("inventory", "1 tunnel", "the VPN connection's second tunnel is not configured")
+    elif len(sessions) % 2:
+        yield Hit(
+            "VGW sessions",
+            f"{len(sessions)} tunnel session(s): {', '.join(n.address for n in sessions)}",
+            "a VPN connection has only one of its two tunnels configured",
+        )
+
+
+@rule("bgp-prepend-per-tunnel")
+def prepend_per_tunnel(cfg: DeviceConfig, ctx: RuleContext) -> Iterator[Outcome]:
+    """AWS asks that both tunnels of a connection advertise the same AS_PATH, so its own MED
+    steering between them still works during tunnel maintenance: prepend per router, never
+    per tunnel. Flags VGW sessions whose export route-maps prepend differently."""
+    maps: dict[str, list[RouteMapEntry]] = {}
+    for entry in cfg.route_maps:
+        if entry.action != "deny":
+            maps.setdefault(entry.name, []).append(entry)
+    prepends: dict[str, str] = {}
+    for nbr in _vgw_neighbors(cfg):
+        found = [e.prepend for name in nbr.export_maps for e in maps.get(name, []) if e.prepend]
+        prepends[nbr.address] = " ".join(found) or "none"
+    if len(set(prepends.values())) > 1:
+        yield Hit(
+            "VGW sessions",
+            "; ".join(f"{peer}: {value}" for peer, value in sorted(prepends.items())),
+            "the tunnels advertise different AS-path prepends",
         )
 
 

@@ -8,27 +8,46 @@ with an explicit expected prompt, and knows it is in configure mode only after `
 answered ``[edit]`` and a ``user@host#`` prompt (op-mode prompts carry ``:<dir>`` before the
 ``$``/``#``, configure-mode prompts do not).
 
-The command conversation, per method::
+The command conversation, per method (what VyOS answers: ``../shared/vyos/BEHAVIOUR.md``)::
 
-    diff     configure, set ... (each line), compare, exit discard
-    apply    configure, set ... (each line), commit-confirm <minutes>, y, exit
-             (a refused set line: exit discard, CommitError; a failed commit: exit discard,
-             then the rollback conversation, CommitError)
+    diff     show configuration commands, configure, delete ... (owned nodes), set ...,
+             compare, exit discard
+    apply    show configuration commands, configure, delete ..., set ...,
+             commit-confirm <minutes>, y, exit
+             (a refused line: exit discard, CommitError, no timer was armed; a failed or
+             locked commit: exit discard, then the rollback conversation, which also cancels
+             the timer the commit-confirm armed, CommitError)
     confirm  configure, confirm, save, exit
     rollback configure, load /config/config.boot, commit, confirm, exit
     show     <op-mode command>
 
-Rollback choice. VyOS's own ``rollback <N>`` reboots the router (1.3 and 1.4; ``rollback-soft``
-exists only in later rolling releases), and letting the commit-confirm timer fire reboots
-(1.3) or reloads (1.4) the saved config minutes later. Since ``save`` only runs in
-:meth:`VyosDriver.confirm`, ``/config/config.boot`` still holds the config from before
-:meth:`~VyosDriver.apply`: loading and committing it restores that config now, without a
-reboot, on both versions; ``confirm`` then cancels the pending timer, which would otherwise
-reboot a 1.3 router for nothing. Caveat: committed-but-unsaved changes made before the deploy
-are rolled back too (the saved config is the baseline, as it is for VyOS's own timer).
+Replace semantics. ``set`` only adds, so the candidate starts with a ``delete`` of every node
+the toolkit owns that is on the router (:mod:`tasks.drivers.vyos_owned`); VyOS commits the net
+difference of the session, so an unchanged router commits nothing and ``compare`` shows the
+deletions of what the intent no longer holds. Nothing outside the owned nodes is touched.
 
-VyOS 1.3 refuses ``commit-confirm`` unless ``system config-management commit-revisions`` is set;
-that answer becomes a :class:`CommitError` saying so.
+Rollback choice. VyOS's own ``rollback <N>`` reboots the router (1.3 and 1.4); 1.4 also has
+``rollback-soft <N>``, which only loads a revision into the session (a ``commit`` is still
+needed) and does not exist on 1.3. **An expired commit-confirm timer reboots the router on 1.3
+and 1.4** (1.3: the ``at`` job of vyatta-config-mgmt.pl; 1.4: ``config-mgmt revert`` is
+``systemctl reboot``; only rolling releases after 2024-10 can reload instead): both tunnels
+are down for the boot. Since ``save`` only runs in :meth:`VyosDriver.confirm`,
+``/config/config.boot`` still holds the config from before :meth:`~VyosDriver.apply`: loading
+and committing it restores that config now, without a reboot, on both versions; ``confirm``
+then cancels the pending timer. ``load`` answering "No configuration changes to commit." means
+nothing of the candidate is live: nothing to commit, but the timer is cancelled all the same.
+Caveat: committed-but-unsaved changes made before the deploy are rolled back too (the saved
+config is the baseline, as it is for VyOS's own timer).
+
+Every way out of :meth:`VyosDriver.apply` leaves no armed timer, except a success (the
+caller's ``confirm`` or ``rollback`` is still coming) and a lost session, which cannot cancel
+it and says so: the router then reboots to its saved config when the window ends.
+
+Version differences the driver handles (BEHAVIOUR.md 2.1): 1.4's ``save`` prints nothing on
+success (1.3: ``Done``); 1.3 answers "Another confirm is pending" and commits anyway without a
+timer of ours (rolled back here), 1.4 refuses; 1.3 asks ``Proceed? [confirm]`` (one key),
+1.4 ``Proceed ? [Y/n]``. VyOS 1.3 refuses ``commit-confirm`` unless ``system config-management
+commit-revisions`` is in the active config; that answer becomes a :class:`CommitError`.
 """
 
 from __future__ import annotations
@@ -45,9 +64,10 @@ from paramiko.ssh_exception import SSHException
 
 from tasks.drivers.base import CommitError, LocalChangeLock, RollbackError, register
 from tasks.drivers.ssh import connect
+from tasks.drivers.vyos_owned import deletions
 from tasks.errors import DriverError
 from tasks.model import Router
-from tasks.secrets import RedactingFilter, redact
+from tasks.secrets import RedactingFilter, redact, remember_secret
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +78,9 @@ if not any(isinstance(f, RedactingFilter) for f in _netmiko_log.filters):
     _netmiko_log.addFilter(RedactingFilter())
 
 CONFIG_BOOT = "/config/config.boot"
+#: Leaves whose value is a key (``vpn ipsec authentication psk X secret``, 1.3's
+#: ``peer X authentication pre-shared-secret``).
+SECRET_LEAVES = frozenset({"secret", "pre-shared-secret"})
 
 # What VyOS answers (vyatta-cfg vyatta-cfg-run, vyatta-config-mgmt.pl for 1.3, vyos-1x
 # config_mgmt.py for 1.4): platform data, kept apart from the conversation below.
@@ -66,24 +89,35 @@ NOTHING_TO_COMMIT = "No configuration changes to commit"
 NO_CONFIRM_PENDING = "No confirm pending"
 SET_ERRORS = (
     "Set failed",
-    "Delete failed",
+    "Delete failed",  # not VyOS's (an absent node is "Nothing to delete", a success): harmless
     "is not valid",
     "is ambiguous",
     "Value validation failed",
     "Invalid command",
     "Incomplete command",
 )
-COMMIT_ERRORS = ("Commit failed", "] failed", "Failed to generate committed config")
+COMMIT_ERRORS = (
+    "Commit failed",
+    "] failed",
+    "Failed to generate committed config",
+    "Configuration system temporarily locked",  # another commit runs: nothing of ours took
+)
+PENDING = "Another confirm is pending"
+#: Refusals of ``commit-confirm`` before anything was committed or armed.
 COMMIT_REFUSALS = {
-    "Another confirm is pending": "another commit-confirm is pending on the router: confirm or "
-    "let it revert before deploying",
+    PENDING: "another commit-confirm is pending on the router: confirm or let it expire (it "
+    "reboots the router) before deploying",
     "commit-revisions is not configured": "VyOS needs 'set system config-management "
     "commit-revisions <N>' before commit-confirm can be used",
-    "commit-confirm canceled": "the router cancelled commit-confirm",
 }
-SAVE_DONE = "Done"
-#: commit-confirm's question: 1.3 ``Proceed? [Y/n]``, 1.4 ``Proceed ? [Y/n]``, older ``[confirm]``.
+#: ``save``'s success: 1.3 prints "Saving ... Done"; 1.4 prints nothing (vyos-save-config.py).
+SAVE_DONE = {"1.3": "Done", "1.4": ""}
+#: ``load``'s successes: a changed config, or the saved file equals the running config.
+LOAD_DONE = ("Load complete", "No configuration changes to commit")
+#: commit-confirm's question: 1.3 ``Proceed? [confirm]``, 1.4 ``Proceed ? [Y/n]``.
 CONFIRM_QUESTION = r"(?:Proceed ?\?|\[Y/n\]|\[confirm\])\s*$"
+#: What an expired commit-confirm timer does, for messages (1.3 and 1.4 alike).
+TIMER_EFFECT = "VyOS reboots the router to its saved config when the confirm window ends"
 
 
 @register
@@ -144,7 +178,10 @@ class VyosDriver:
         except (OSError, SSHException) as exc:
             log.debug("%s: logout: %s", self.host.name, exc)
         finally:
-            self._conn.paramiko_cleanup()
+            try:  # the router may close its end on "exit" first: closing ours then raises
+                self._conn.paramiko_cleanup()
+            except (OSError, EOFError, SSHException) as exc:
+                log.debug("%s: close after logout: %s", self.host.name, exc)
             self._conn = None
             self._in_config = False
 
@@ -152,10 +189,13 @@ class VyosDriver:
     def diff(self, candidate: dict[str, str]) -> str:
         """``compare`` after loading the candidate; ``""`` when VyOS reports no changes.
 
+        The candidate is loaded as :meth:`apply` would (owned nodes deleted, then set), so the
+        diff shows what would be removed as well as added.
+
         Raises:
             CommitError: the device refused a line (named, secrets masked); nothing changed.
         """
-        lines = config_lines(candidate)
+        lines = self.session_lines(candidate)
         self._configure()
         try:
             self._load(lines)
@@ -167,56 +207,128 @@ class VyosDriver:
             return ""
         return text.strip("\n") + "\n"
 
+    def session_lines(self, candidate: dict[str, str]) -> list[str]:
+        """What a config session types: ``delete`` of the owned nodes on the router, then the
+        candidate's lines (from op mode: reads ``show configuration commands`` first)."""
+        lines = config_lines(candidate)
+        # The running config holds keys the intent may no longer name (a replaced tunnel's
+        # PSK): keep netmiko's byte log off for this read, and mask them in diffs and errors.
+        _netmiko_log.disabled = True
+        try:
+            running = self.show("show configuration commands").splitlines()
+        finally:
+            _netmiko_log.disabled = False
+        for line in running:
+            words = line.split()
+            if len(words) > 2 and words[-2] in SECRET_LEAVES:
+                remember_secret(words[-1].strip("'\""))
+        return deletions(running, lines) + lines
+
     def apply(self, candidate: dict[str, str], confirm_timeout: int) -> None:
         """Load the candidate and ``commit-confirm`` it; back in op mode afterwards.
 
         ``confirm_timeout`` seconds are rounded up to whole minutes (VyOS counts minutes).
+        On success the timer is armed: the caller must :meth:`confirm` or :meth:`rollback`
+        (an expired timer reboots the router). On every error the timer is not armed, or was
+        cancelled, unless the session itself was lost (a :class:`DriverError` that says so).
 
         Raises:
             CommitError: a line or the commit was refused; nothing of the candidate is active.
             RollbackError: the commit failed and restoring the saved config failed too.
+            DriverError: the session was lost; the message says whether a timer may be armed.
         """
         minutes = max(1, math.ceil(confirm_timeout / 60))
-        lines = config_lines(candidate)
+        lines = self.session_lines(candidate)
         self._configure()
         self._load(lines)
         question = rf"(?:{CONFIRM_QUESTION}|{self._any_prompt})"
-        out = self._run(f"commit-confirm {minutes}", expect=question, keep_prompt=True)
-        if re.search(CONFIRM_QUESTION, out):
-            out += "\n" + self._run("y", timeout=self.commit_timeout, keep_prompt=True)
+        try:
+            out = self._run(f"commit-confirm {minutes}", expect=question, keep_prompt=True)
+            if re.search(CONFIRM_QUESTION, out):
+                self._pending_confirm = True  # from here the router may have armed a timer
+                out += "\n" + self._run("y", timeout=self.commit_timeout, keep_prompt=True)
+        except DriverError as exc:
+            if not self._pending_confirm:
+                raise
+            raise DriverError(
+                f"{exc}; the commit-confirm timer may be armed: {TIMER_EFFECT} "
+                f"in {minutes} minute(s) unless confirmed"
+            ) from exc
         if NOTHING_TO_COMMIT in out:
             log.info("%s: nothing to commit", self.host.name)
+            self._pending_confirm = False
             self._exit(discard=False)
             return
+        if PENDING in out and self.router.vyos_syntax == "1.3":
+            self._pending_anyway(out)
         for marker, meaning in COMMIT_REFUSALS.items():
             if marker in out:
+                self._pending_confirm = False
                 self._exit(discard=True)
                 raise CommitError(f"{self.host.name}: commit-confirm refused: {meaning}")
         if any(marker in out for marker in COMMIT_ERRORS):
+            self._commit_failed(self._commit_output(out))
+        try:
+            self._exit(discard=False)
+        except CommitError as exc:
+            self._commit_failed(str(exc))
+        log.info("%s: committed, reboots to the saved config in %d minute(s) unless confirmed",
+                 self.host.name, minutes)  # fmt: skip
+
+    def _commit_output(self, out: str) -> str:
+        """What the commit itself printed: no question, no timer notice, no prompt."""
+        noise = re.compile(
+            rf"^\s*$|^\[edit\]$|{self._any_prompt}|commit.confirm will|^are confirmed\.|"
+            r"Proceed ?\?|^Initialized commit-confirm|^y$"
+        )
+        return _error_lines("\n".join(x for x in out.splitlines() if not noise.search(x.strip())))
+
+    def _commit_failed(self, detail: str) -> None:
+        """A commit after commit-confirm failed (maybe partly): restore, cancel the timer."""
+        if self._in_config:
             self._exit(discard=True)
-            detail = _error_lines(out)
-            try:
-                self._restore()
-            except DriverError as exc:
-                raise RollbackError(
-                    f"{self.host.name}: commit failed ({detail}) and restoring "
-                    f"{CONFIG_BOOT} failed: {exc}"
-                ) from exc
-            raise CommitError(
-                f"{self.host.name}: commit failed, saved config restored: {detail}",
-                rolled_back=True,
-            )
-        self._pending_confirm = True
-        self._exit(discard=False)
-        log.info("%s: committed, reverts in %d minute(s) unless confirmed", self.host.name,
-                 minutes)  # fmt: skip
+        try:
+            self._restore()
+        except DriverError as exc:
+            raise RollbackError(
+                f"{self.host.name}: commit failed ({detail}) and restoring {CONFIG_BOOT} "
+                f"failed: {exc}"
+            ) from exc
+        raise CommitError(
+            f"{self.host.name}: commit failed, saved config restored, timer cancelled: {detail}",
+            rolled_back=True,
+        )
+
+    def _pending_anyway(self, out: str) -> None:
+        """1.3: "Another confirm is pending" exits 0 and the commit runs anyway, without a
+        timer of ours (BEHAVIOUR.md 2.3.4). Undo it now: load + commit the saved config, and
+        leave the other session's timer alone (``confirm`` would cancel it)."""
+        if self._in_config:
+            self._exit(discard=True)
+        try:
+            self._configure()
+            self._reload_saved()
+            self._exit(discard=False)
+        except DriverError as exc:
+            raise RollbackError(
+                f"{self.host.name}: VyOS 1.3 committed the candidate although another "
+                f"commit-confirm is pending, and undoing it failed: {exc}; the other timer "
+                f"still runs: {TIMER_EFFECT}"
+            ) from exc
+        self._pending_confirm = False
+        raise CommitError(
+            f"{self.host.name}: another commit-confirm is pending on the router; VyOS 1.3 "
+            "committed the candidate anyway and it was undone (saved config restored). The "
+            f"other timer still runs: {TIMER_EFFECT}",
+            rolled_back=True,
+        )
 
     def confirm(self) -> None:
         """``confirm`` the pending commit and ``save`` it to ``/config/config.boot``.
 
         Raises:
-            CommitError: the commit-confirm timer had already fired (the router reverted).
-            DriverError: ``save`` did not report ``Done``.
+            CommitError: the commit-confirm timer had already fired (the router rebooted).
+            DriverError: ``save`` did not succeed (1.3: no ``Done``; 1.4: any output at all).
         """
         self._configure()
         try:
@@ -224,14 +336,15 @@ class VyosDriver:
             if self._pending_confirm and NO_CONFIRM_PENDING in answer:
                 raise CommitError(
                     f"{self.host.name}: too late to confirm: the commit-confirm timer already "
-                    "fired and the router reverted to its saved config; nothing was saved"
+                    "fired and the router rebooted to its saved config; nothing was saved"
                 )
             self._pending_confirm = False
             saved = self._run("save", timeout=self.commit_timeout)
         finally:
             if self._in_config:
                 self._exit(discard=False)
-        if SAVE_DONE not in saved:
+        done = SAVE_DONE[self.router.vyos_syntax]
+        if (done not in saved) if done else saved.strip():
             raise DriverError(f"{self.host.name}: save failed: {_error_lines(saved)}")
         log.info("%s: confirmed and saved", self.host.name)
 
@@ -250,7 +363,7 @@ class VyosDriver:
         except DriverError as exc:
             raise RollbackError(
                 f"{self.host.name}: rollback failed ({exc}); a pending commit-confirm timer, if "
-                "any, will still revert the router by itself"
+                f"any, still runs: {TIMER_EFFECT}"
             ) from exc
         self._pending_confirm = False
         log.info("%s: rolled back to %s", self.host.name, CONFIG_BOOT)
@@ -259,7 +372,8 @@ class VyosDriver:
         """``configure``, the lines, ``commit``, ``exit``: live now, never saved.
 
         For temporary operational changes (a failover drain) that a reload must forget.
-        Raises :class:`CommitError` (changes discarded) when VyOS refuses a line or the commit.
+        Raises :class:`CommitError` (changes discarded) when VyOS refuses a line or the commit
+        (a failed commit may have committed other subtrees: VyOS commits per subtree).
         """
         self._configure()
         self._load(lines)
@@ -267,7 +381,11 @@ class VyosDriver:
         if any(marker in out for marker in COMMIT_ERRORS):
             self._exit(discard=True)
             raise CommitError(f"{self.host.name}: commit failed: {_error_lines(out)}")
-        self._exit(discard=False)
+        try:
+            self._exit(discard=False)
+        except CommitError:
+            self._exit(discard=True)
+            raise
 
     def show(self, command: str) -> str:
         """Run an op-mode command (e.g. ``show ip bgp summary``) and return its text."""
@@ -299,10 +417,15 @@ class VyosDriver:
                 )
 
     def _exit(self, discard: bool) -> None:
+        """Leave configure mode. ``exit`` refused ("Cannot exit: configuration modified.")
+        after a commit means the commit did not take: a :class:`CommitError`, still in
+        configure mode (the caller discards)."""
         raw = self._run("exit discard" if discard else "exit", keep_prompt=True)
         if not discard and "Cannot exit" in raw:
-            log.warning("%s: uncommitted changes left after commit; discarding", self.host.name)
-            raw = self._run("exit discard", keep_prompt=True)
+            raise CommitError(
+                f"{self.host.name}: uncommitted changes left after the commit: "
+                f"{_error_lines(raw.splitlines()[0] if raw else raw)}"
+            )
         if not re.search(self._op_prompt, raw):
             raise DriverError(f"{self.host.name}: could not leave configure mode")
         self._in_config = False
@@ -315,23 +438,30 @@ class VyosDriver:
         self._pending_confirm = False
 
     def _restore_in_config(self) -> None:
+        """Load and commit the saved config, then ``confirm``: the timer is cancelled in every
+        branch where the saved config is live again (also when nothing had to change)."""
+        self._reload_saved()
+        # Cancel the commit-confirm timer: the saved config is live again.
+        self._run("confirm")
+
+    def _reload_saved(self) -> None:
         loaded = self._run(f"load {CONFIG_BOOT}", timeout=self.commit_timeout)
-        if "Load complete" not in loaded:
+        if not any(done in loaded for done in LOAD_DONE):
             self._exit(discard=True)
             raise RollbackError(
                 f"{self.host.name}: cannot load {CONFIG_BOOT}: {_error_lines(loaded)}; "
-                "the running config is unchanged by the rollback"
+                f"the running config is unchanged by the rollback; {TIMER_EFFECT} if a "
+                "commit-confirm timer is armed"
             )
+        if "Load complete" not in loaded:
+            return  # "No configuration changes to commit.": the saved config is live already
         committed = self._run("commit", timeout=self.commit_timeout)
         if any(marker in committed for marker in COMMIT_ERRORS):
             self._exit(discard=True)
             raise RollbackError(
                 f"{self.host.name}: committing {CONFIG_BOOT} failed: {_error_lines(committed)}; "
-                "a pending commit-confirm timer will still revert the router (VyOS 1.3 "
-                "reboots)"
+                f"a pending commit-confirm timer still runs: {TIMER_EFFECT}"
             )
-        # Cancel the commit-confirm timer: the saved config is already live again.
-        self._run("confirm")
 
     def _run(
         self,

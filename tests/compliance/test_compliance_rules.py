@@ -230,3 +230,39 @@ def test_crypto_floor_is_a_policy_parameter(policy: Policy) -> None:
 def test_every_rule_is_documented() -> None:
     for rule in REGISTRY.values():
         assert rule.fn.__doc__, rule.id
+
+
+def test_a_connection_with_one_tunnel_is_flagged(tmp_path: Path, policy: Policy) -> None:
+    text, known = rendered(tmp_path)
+    text += SYSTEM
+    half = "\n".join(x for x in text.splitlines() if "neighbor 169.254.11.5 " not in x) + "\n"
+    result = judge(half, known, policy)
+    hits = [(f.rule, f.value) for f in result.findings if f.rule == "vpn-tunnel-redundancy"]
+    assert hits == [("vpn-tunnel-redundancy", "1 tunnel session(s): 169.254.11.1")]
+
+
+@pytest.mark.parametrize("platform", ["vyos", "frr"])
+def test_an_inventory_router_with_one_tunnel_is_flagged(
+    tmp_path: Path, policy: Policy, platform: str
+) -> None:
+    router = inventory_routers(tmp_path, platform, "1.4" if platform == "vyos" else None)["r2"]
+    single = router.model_copy(update={"tunnels": router.tunnels[:1]})
+    results = check_intended({"r2": Known(single, None)}, policy)
+    assert "vpn-tunnel-redundancy" in rules_of(results[0])
+
+
+def test_tunnels_with_different_prepends_are_flagged(tmp_path: Path, policy: Policy) -> None:
+    text, known = rendered(tmp_path)
+    text += SYSTEM + (
+        "set policy route-map TO-AWS-TUN2 rule 10 action 'permit'\n"
+        "set policy route-map TO-AWS-TUN2 rule 10 set as-path prepend '65010 65010 65010'\n"
+        "set policy route-map TO-AWS-TUN2 rule 10 set metric '100'\n"
+    )
+    text = edit(
+        text,
+        "neighbor 169.254.11.5 address-family ipv4-unicast route-map export 'TO-AWS'",
+        "neighbor 169.254.11.5 address-family ipv4-unicast route-map export 'TO-AWS-TUN2'",
+    )
+    result = judge(text, known, policy)
+    hits = {f.value for f in result.findings if f.rule == "bgp-prepend-per-tunnel"}
+    assert hits == {"169.254.11.1: 65010 65010; 169.254.11.5: 65010 65010 65010"}

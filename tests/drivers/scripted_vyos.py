@@ -1,25 +1,20 @@
-"""SCRIPTED DEVICE, not a real VyOS: an SSH server on 127.0.0.1 that replays VyOS prompts.
+"""SCRIPTED DEVICE, not a real VyOS: an SSH server on 127.0.0.1 in front of :mod:`vyos_cli`.
 
-It stands in for a VyOS 1.3 / 1.4 router so the ``vyos`` driver's exact command conversation
-can be tested without a router: a paramiko server (threaded, ephemeral port, a fixed host key
-per server, password and/or public-key auth) behind which a small state machine plays the
-VyOS CLI:
+A thin transport: a paramiko server (threaded, ephemeral port, a fixed host key per server,
+password and/or public-key auth) that echoes input like a terminal, prints VyOS's prompts and
+hands each line to :class:`vyos_cli.Session`, the pure-Python model of the VyOS 1.3 / 1.4 CLI
+written from ``../shared/vyos/BEHAVIOUR.md`` (every answer cites its row there). What is
+particular to SSH lives here:
 
-- op mode, prompt ``vyos@vyos:~$ `` (``root@vyos:~# `` with ``root_prompt=True``: the prompt
-  that fools netmiko's ``check_config_mode``);
-- ``configure`` prints ``[edit]`` and switches to ``vyos@vyos# ``;
-- ``set`` / ``delete`` edit a working config (a set of ``set`` lines); ``compare`` prints
-  ``+``/``-`` lines or ``No changes between working and active configurations.``;
-- ``commit`` / ``commit-confirm N`` (its ``Proceed? [Y/n]`` question is answered on its own
-  line), ``confirm``, ``save``, ``load /config/config.boot``, ``exit`` / ``exit discard``;
-- op-mode ``show ...`` answers come from a table.
+- op mode prompt ``vyos@vyos:~$ `` (``root@vyos:~# `` with ``root_prompt=True``: the prompt that
+  fools netmiko's ``check_config_mode``); configure mode ``[edit]`` + ``vyos@vyos# ``;
+- an interactive question (commit-confirm's ``Proceed?``) is answered by the next input: one
+  keystroke on 1.3 (IO::Prompt ``-1``: the rest of the line is read as a new, empty command,
+  as on VyOS), a whole line on 1.4;
+- faults of the transport and of the test: refuse a line containing some text with VyOS's
+  "is not valid / Set failed", drop the connection on a command.
 
-Answers are written from VyOS's own sources (vyatta-cfg ``vyatta-cfg-run``,
-``vyatta-config-mgmt.pl`` for 1.3, vyos-1x ``config_mgmt.py`` for 1.4); ``compare`` output is
-simplified (flat ``+ set ...`` lines rather than VyOS's tree diff). Every command line received
-is recorded, in order, in :attr:`ScriptedVyos.commands`. Faults on demand: a set error on a
-given line, a commit failure, a drop of the connection on a given command; wrong passwords are
-refused like any SSH server does.
+Every command line received is recorded, in order, in :attr:`ScriptedVyos.commands`.
 """
 
 from __future__ import annotations
@@ -28,10 +23,10 @@ import contextlib
 import socket
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 import paramiko
-
-CONFIG_BOOT = "/config/config.boot"
+from vyos_cli import Session, VyosCli
 
 _HOST_KEY: paramiko.RSAKey | None = None
 _KEY_LOCK = threading.Lock()
@@ -48,17 +43,18 @@ def fixed_host_key() -> paramiko.RSAKey:
 
 @dataclass
 class Script:
-    """What the scripted device answers and how it misbehaves.
+    """Who may log in, which VyOS it plays, and how it misbehaves.
 
     Attributes:
         username / password: the only credentials accepted (password auth).
         authorized_key: a public key accepted for ``username`` (key auth), if any.
-        version: ``"1.3"`` or ``"1.4"``: which ``commit-confirm`` / ``confirm`` wording to use.
+        version: ``"1.3"`` or ``"1.4"``: the :mod:`vyos_cli` personality.
         root_prompt: op-mode prompt ``<user>@vyos:~# `` (a root login) instead of ``:~$``.
-        running: the active (and saved) config, as ``set`` lines.
-        show: op-mode command to its output.
+        running: the active (and saved) config, as ``set`` lines (checked by VyOS's schema).
+        show: op-mode command to its output (text, or a callable of the :class:`VyosCli`).
         fail_set_on: a ``set`` line containing this text is refused (``Set failed``).
-        fail_commit: ``commit`` / ``commit-confirm`` fail (``Commit failed``).
+        fail_commit: ``commit`` fails for changes under ``protocols bgp`` (the rest commits:
+            VyOS's PARTIAL commit, BEHAVIOUR.md 2.1 ``commit (error)``).
         drop_on: close the connection when a command starting with this text arrives.
     """
 
@@ -67,8 +63,8 @@ class Script:
     authorized_key: paramiko.PKey | None = None
     version: str = "1.4"
     root_prompt: bool = False
-    running: set[str] = field(default_factory=set)
-    show: dict[str, str] = field(default_factory=dict)
+    running: set[str] | list[str] | tuple[str, ...] = field(default_factory=set)
+    show: dict[str, Any] = field(default_factory=dict)
     fail_set_on: str | None = None
     fail_commit: bool = False
     drop_on: str | None = None
@@ -121,40 +117,69 @@ class _Dropped(Exception):
 class ScriptedVyos:
     """A scripted VyOS device listening on 127.0.0.1:<ephemeral port>. Use as a context manager.
 
-    State (active, working and saved configs; a pending commit-confirm timer) lives on the
-    server, so it survives reconnects like a real router's.
+    The router's state is a :class:`vyos_cli.VyosCli` (:attr:`cli`), shared by every session,
+    so it survives reconnects like a real router's. ``active`` / ``saved`` read (and, for
+    tests that simulate an event, write) its configs as VyOS's ``show configuration commands``
+    lines.
     """
 
     def __init__(self, script: Script | None = None, host_key: paramiko.PKey | None = None):
         self.script = script or Script()
         self.host_key = host_key or fixed_host_key()
         self.commands: list[str] = []
-        self.active: set[str] = set(self.script.running)
-        self.saved: set[str] = set(self.script.running)
-        self.working: set[str] = set(self.active)
-        self.timer_pending = False
-        self.commits = 0
+        self.cli = self._new_cli(self.script.running)
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", 0))
         self._sock.listen(8)
         self.port: int = self._sock.getsockname()[1]
         self._transports: list[paramiko.Transport] = []
-        self._session = threading.local()  # per connection: mode and unread input
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._accept, name="scripted-vyos", daemon=True)
 
-    def reset(self, running: set[str] | None = None) -> None:
-        """Forget commands and faults; active = saved = working = ``running``; no timer."""
+    def _new_cli(self, running: set[str] | list[str] | tuple[str, ...] | None) -> VyosCli:
+        cli = VyosCli.with_config(self.script.version, sorted(running or ()))
+        cli.show = self.script.show
+        cli.faults.commit_fails_under = "protocols bgp" if self.script.fail_commit else None
+        return cli
+
+    def reset(self, running: set[str] | list[str] | tuple[str, ...] | None = None) -> None:
+        """Forget commands and faults; active = saved = ``running``; no timer."""
         self.commands.clear()
-        self.active = set(running or ())
-        self.saved = set(self.active)
-        self.working = set(self.active)
-        self.timer_pending = False
-        self.commits = 0
         self.script.fail_set_on = None
         self.script.fail_commit = False
         self.script.drop_on = None
+        self.cli = self._new_cli(running)
+
+    # ---- the router's state as lines -------------------------------------------------------
+    @property
+    def active(self) -> set[str]:
+        return set(self.cli.lines())
+
+    @active.setter
+    def active(self, lines: set[str]) -> None:
+        self.cli.active = self.cli.tree_of(sorted(lines))
+
+    @property
+    def saved(self) -> set[str]:
+        return set(self.cli.lines(self.cli.saved))
+
+    @property
+    def timer_pending(self) -> bool:
+        return self.cli.timer_armed
+
+    @timer_pending.setter
+    def timer_pending(self, armed: bool) -> None:
+        self.cli.timer_armed = armed
+
+    @property
+    def commits(self) -> int:
+        return self.cli.commits
+
+    def config_equals(self, lines: list[str] | set[str], which: str = "active") -> bool:
+        """Whether the router's ``which`` tree is the one ``lines`` build (VyOS semantics)."""
+        tree = self.cli.active if which == "active" else self.cli.saved
+        return tree == self.cli.tree_of(sorted(lines) if isinstance(lines, set) else lines)
 
     # ---- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> ScriptedVyos:
@@ -196,14 +221,16 @@ class ScriptedVyos:
             transport.close()
             return
         try:
-            self._shell(channel)
+            _Terminal(self, channel).run()
         except (_Dropped, OSError, EOFError):
             pass
-        finally:
-            channel.close()
-            transport.close()
+        finally:  # the test may have stopped the server (and its transports) already
+            with contextlib.suppress(Exception):
+                channel.close()
+            with contextlib.suppress(Exception):
+                transport.close()
 
-    # ---- the CLI ---------------------------------------------------------------------------
+    # ---- prompts ---------------------------------------------------------------------------
     @property
     def op_prompt(self) -> str:
         mark = "#" if self.script.root_prompt else "$"
@@ -213,177 +240,79 @@ class ScriptedVyos:
     def config_prompt(self) -> str:
         return f"[edit]\r\n{self.script.username}@vyos# "
 
-    def _shell(self, channel: paramiko.Channel) -> None:
-        self._session.in_config = False
-        self._session.pending = b""
-        self._session.skip_lf = False
+
+class _Terminal:
+    """One SSH shell: echo, prompts, questions; the CLI itself is a :class:`Session`."""
+
+    def __init__(self, device: ScriptedVyos, channel: paramiko.Channel) -> None:
+        self.device = device
+        self.channel = channel
+        self.session = Session(device.cli)
+        self.pending = b""
+        self.skip_lf = False
+
+    def run(self) -> None:
+        device, channel = self.device, self.channel
         channel.sendall(b"Welcome to VyOS (scripted test device)\r\n" + self._prompt().encode())
         while True:
-            line = self._readline(channel)
+            question = self.session.question
+            line = self._readchar() if question and question.one_keystroke else self._readline()
             if line is None:
                 return
-            if line.strip():
-                self.commands.append(line.strip())
-            if self.script.drop_on and line.strip().startswith(self.script.drop_on):
+            if line.strip() or question is not None:  # an answer is recorded even if empty
+                device.commands.append(line.strip())
+            if device.script.drop_on and line.strip().startswith(device.script.drop_on):
                 raise _Dropped(line)
-            answer, close = self._answer(line.strip(), channel)
+            if self.session.cli is not device.cli:  # the test reset the router
+                self.session = Session(device.cli)
+            device.cli.faults.commit_fails_under = (
+                "protocols bgp" if device.script.fail_commit else None
+            )
+            fail = device.script.fail_set_on
+            if fail and question is None and line.startswith("set ") and fail in line:
+                path = " ".join(line.split()[1:3])
+                answer = f"\n  Configuration path: [{path}] is not valid\n  Set failed\n"
+                close = False
+            else:
+                answer, close = self.session.answer(line)
             if answer:
                 channel.sendall((answer.replace("\n", "\r\n") + "\r\n").encode())
             if close:
                 return
+            if self.session.question is not None:
+                channel.sendall(self.session.question.text.replace("\n", "\r\n").encode())
+                continue
             channel.sendall(self._prompt().encode())
 
     def _prompt(self) -> str:
-        return self.config_prompt if self._session.in_config else self.op_prompt
+        return self.device.config_prompt if self.session.in_config else self.device.op_prompt
 
-    def _readline(self, channel: paramiko.Channel) -> str | None:
-        """Read one line, echoing it like a terminal; ``\\r``, ``\\n`` and ``\\r\\n`` end it."""
-        session = self._session
-        while True:
-            if session.skip_lf and session.pending:
-                session.pending = session.pending.removeprefix(b"\n")
-                session.skip_lf = False
-            ends = [i for i in (session.pending.find(b"\r"), session.pending.find(b"\n")) if i >= 0]
-            if ends:
-                end = min(ends)
-                line = session.pending[:end]
-                session.skip_lf = session.pending[end : end + 1] == b"\r"
-                session.pending = session.pending[end + 1 :]
-                channel.sendall(line + b"\r\n")
-                return line.decode(errors="replace")
-            data = channel.recv(4096)
+    def _readchar(self) -> str | None:
+        """One keystroke (1.3's ``[confirm]``); the rest of the line stays unread."""
+        while not self.pending:
+            data = self.channel.recv(4096)
             if not data:
                 return None
-            session.pending += data
+            self.pending += data
+        char, self.pending = self.pending[:1], self.pending[1:]
+        self.channel.sendall(char + b"\r\n")
+        return "" if char in (b"\r", b"\n") else char.decode(errors="replace")
 
-    def _answer(self, line: str, channel: paramiko.Channel) -> tuple[str, bool]:
-        """The device's output for one command line, and whether the session ends."""
-        if not line:
-            return "", False
-        if not self._session.in_config:
-            return self._op(line)
-        return self._conf(line, channel), False
-
-    def _op(self, line: str) -> tuple[str, bool]:
-        if line in ("exit", "logout"):
-            return "logout", True
-        if line.startswith("set terminal"):
-            return "", False
-        if line == "configure":
-            self.working = set(self.active)  # a new config session starts from the active one
-            self._session.in_config = True
-            return "", False
-        if line in self.script.show:
-            return self.script.show[line], False
-        return f"\n  Invalid command: [{line}]\n", False
-
-    def _conf(self, line: str, channel: paramiko.Channel) -> str:
-        word = line.split()[0]
-        if word == "set":
-            if self.script.fail_set_on and self.script.fail_set_on in line:
-                path = line.split()[1]
-                return f"\n  Configuration path: [{path}] is not valid\n  Set failed\n"
-            self.working.add(line)
-            return ""
-        if word == "delete":
-            target = "set" + line[len("delete") :]
-            gone = {s for s in self.working if s == target or s.startswith(target + " ")}
-            if not gone:
-                return (
-                    "\n  Nothing to delete (the specified node does not exist)\n  Delete failed\n"
-                )
-            self.working -= gone
-            return ""
-        if line == "compare":
-            return self._compare()
-        if line == "commit":
-            return self._commit()
-        if word == "commit-confirm":
-            return self._commit_confirm(line, channel)
-        if line == "confirm":
-            return self._confirm()
-        if line == "save":
-            self.saved = set(self.active)
-            warn = ""
-            if self.working != self.active:
-                warn = "Warning: you have uncommitted changes that will not be saved.\n\n"
-            return f"{warn}Saving configuration to '{CONFIG_BOOT}'...\nDone"
-        if line == f"load {CONFIG_BOOT}":
-            if self.working != self.active:
-                return (
-                    "Cannot load: configuration modified.\n"
-                    "Commit or discard the changes before loading a config file."
-                )
-            self.working = set(self.saved)
-            return (
-                f"Loading configuration from '{CONFIG_BOOT}'\n"
-                "Load complete. Use 'commit' to make changes active."
-            )
-        if line == "exit":
-            if self.working != self.active:
-                return (
-                    "Cannot exit: configuration modified.\n"
-                    "Use 'exit discard' to discard the changes and exit."
-                )
-            self._session.in_config = False
-            return "exit"
-        if line == "exit discard":
-            self.working = set(self.active)
-            self._session.in_config = False
-            return "exit"
-        return f"\n  Invalid command: [{line}]\n"
-
-    def _compare(self) -> str:
-        added = sorted(self.working - self.active)
-        removed = sorted(self.active - self.working)
-        if not added and not removed:
-            return "No changes between working and active configurations.\n"
-        return "\n".join([f"- {s}" for s in removed] + [f"+ {s}" for s in added]) + "\n"
-
-    def _commit(self) -> str:
-        if self.working == self.active:
-            return "No configuration changes to commit"
-        if self.script.fail_commit:
-            return (
-                "\n[ protocols bgp ]\nBGP neighbor 169.254.10.1 requires remote-as\n\n"
-                "[[protocols bgp]] failed\nCommit failed"
-            )
-        self.active = set(self.working)
-        self.commits += 1
-        return ""
-
-    def _commit_confirm(self, line: str, channel: paramiko.Channel) -> str:
-        if self.working == self.active:
-            return "No configuration changes to commit"
-        parts = line.split()
-        minutes = parts[1] if len(parts) > 1 else "10"
-        if self.timer_pending:
-            return "Another confirm is pending"
-        if self.script.version == "1.3":
-            question = (
-                f"commit-confirm will automatically reboot in {minutes} minutes unless changes "
-                "are confirmed.\nProceed? [Y/n] "
-            )
-            done = "Reboot scheduled for commit-confirm. Confirm your changes to cancel the reboot."
-        else:
-            question = (
-                f"commit-confirm will automatically reload previous config in {minutes} "
-                "minutes\nProceed ? [Y/n] "
-            )
-            done = f"Initialized commit-confirm; {minutes} minutes to confirm before reload"
-        channel.sendall(question.replace("\n", "\r\n").encode())
-        reply = self._readline(channel)
-        if reply is None:
-            raise _Dropped("no answer")
-        self.commands.append(reply.strip())
-        if reply.strip().lower() not in ("y", "yes", ""):
-            return "commit-confirm canceled"
-        self.timer_pending = True
-        result = self._commit()
-        return done + ("\n" + result if result else "")
-
-    def _confirm(self) -> str:
-        if not self.timer_pending:
-            return "No confirm pending"
-        self.timer_pending = False
-        return "Reboot timer stopped." if self.script.version == "1.3" else "Reload timer stopped"
+    def _readline(self) -> str | None:
+        """Read one line, echoing it like a terminal; ``\\r``, ``\\n`` and ``\\r\\n`` end it."""
+        while True:
+            if self.skip_lf and self.pending:
+                self.pending = self.pending.removeprefix(b"\n")
+                self.skip_lf = False
+            ends = [i for i in (self.pending.find(b"\r"), self.pending.find(b"\n")) if i >= 0]
+            if ends:
+                end = min(ends)
+                line = self.pending[:end]
+                self.skip_lf = self.pending[end : end + 1] == b"\r"
+                self.pending = self.pending[end + 1 :]
+                self.channel.sendall(line + b"\r\n")
+                return line.decode(errors="replace")
+            data = self.channel.recv(4096)
+            if not data:
+                return None
+            self.pending += data

@@ -24,6 +24,7 @@ import pytest
 from inventory_factory import PSK_ENV, base_hosts, write_inventory
 from nornir.core.inventory import Host
 from scripted_vyos import Script, ScriptedVyos
+from vyos_cli import FACTORY
 
 from tasks.drivers import driver_for
 from tasks.drivers.base import CommitError, ConnectError, PlatformDriver
@@ -31,7 +32,7 @@ from tasks.drivers.vyos import VyosDriver
 from tasks.errors import DriverError
 from tasks.inventory import load
 from tasks.render import render_router
-from tasks.secrets import MASK, remember_secret
+from tasks.secrets import MASK, redact, remember_secret
 
 pytestmark = pytest.mark.scripted_device
 
@@ -85,6 +86,8 @@ SET_LINES = [
 #: A small rendered candidate: a comment line (never sent) and three set lines, one with a PSK.
 SMALL = {"config.set": "# r1: primary of vpc-a, VyOS 1.4 syntax\n" + "\n".join(SET_LINES) + "\n"}
 SESSION_PREP = ["set terminal width 512", "set terminal length 0"]
+#: diff and apply read the running config first: which owned nodes to delete (replace semantics)
+READ = "show configuration commands"
 COMMIT = ["commit-confirm 2", "y"]  # SMALL is applied with confirm_timeout=90 s: 2 minutes
 ROLLBACK = ["configure", "load /config/config.boot", "commit", "confirm", "exit"]
 
@@ -130,7 +133,7 @@ def test_driver_is_registered_and_satisfies_the_protocol(
 def test_diff_conversation_and_changes_nothing(dev: tuple[ScriptedVyos, VyosDriver]) -> None:
     server, driver = dev
     text = driver.diff(SMALL)
-    assert server.commands == ["configure", *SET_LINES, "compare", "exit discard"]
+    assert server.commands == [READ, "configure", *SET_LINES, "compare", "exit discard"]
     assert text.splitlines() == sorted(f"+ {line}" for line in SET_LINES)
     assert server.active == set() and server.commits == 0 and not server.timer_pending
 
@@ -139,7 +142,9 @@ def test_diff_is_empty_when_vyos_reports_no_changes(dev: tuple[ScriptedVyos, Vyo
     server, driver = dev
     server.reset(running=set(SET_LINES))
     assert driver.diff(SMALL) == ""
-    assert server.commands == ["configure", *SET_LINES, "compare", "exit discard"]
+    # the owned nodes the candidate names are deleted and set again: no net change
+    deletes = ["delete interfaces vti vti0", "delete vpn ipsec authentication psk tun1"]
+    assert server.commands == [READ, "configure", *deletes, *SET_LINES, "compare", "exit discard"]
 
 
 def test_apply_conversation_leaves_op_mode_with_timer_pending(
@@ -147,7 +152,7 @@ def test_apply_conversation_leaves_op_mode_with_timer_pending(
 ) -> None:
     server, driver = dev
     driver.apply(SMALL, confirm_timeout=90)
-    assert server.commands == ["configure", *SET_LINES, *COMMIT, "exit"]
+    assert server.commands == [READ, "configure", *SET_LINES, *COMMIT, "exit"]
     assert server.active == set(SET_LINES) and server.timer_pending
     assert server.saved == set(), "apply must not save: rollback relies on config.boot"
 
@@ -229,18 +234,26 @@ def test_second_run_reports_no_changes_and_commits_nothing(
     [("1.3", "set protocols bgp 65010 neighbor"), ("1.4", "set protocols bgp system-as '65010'")],
 )
 def test_rendered_candidate_of_each_syntax_is_sent_line_by_line(
-    dev: tuple[ScriptedVyos, VyosDriver], tmp_path: Path, syntax: str, bgp_line: str
+    scripted_vyos: object, tmp_path: Path, psks: dict[str, str], syntax: str, bgp_line: str
 ) -> None:
-    server, driver = dev
-    router = make_host(tmp_path, server.port, syntax=syntax).data["router"]
-    candidate = render_router(router, reveal_secrets=True)
+    """Each syntax against a router of that version: VyOS 1.4 refuses 1.3 lines and back."""
+    server = scripted_vyos(version=syntax, running=FACTORY)  # type: ignore[operator]
+    host = make_host(tmp_path, server.port, syntax=syntax)
+    candidate = render_router(host.data["router"], reveal_secrets=True)
     text = candidate["config.set"]
     sets = [line for line in text.splitlines() if line.startswith("set ")]
     assert text.startswith("#") and any(line.startswith(bgp_line) for line in sets)
-    driver.apply(candidate, confirm_timeout=120)
-    assert server.commands == ["configure", *sets, "commit-confirm 2", "y", "exit"]
+    driver = driver_for(host)
+    driver.open()
+    try:
+        server.commands.clear()
+        driver.apply(candidate, confirm_timeout=120)
+    finally:
+        driver.close()
+    assert server.commands[:2] == [READ, "configure"]
+    assert server.commands[2 : 5 + len(sets)] == [*sets, "commit-confirm 2", "y", "exit"]
     assert not any(cmd.startswith("#") for cmd in server.commands)
-    assert server.active == set(sets)
+    assert server.config_equals([*FACTORY, *sets])
 
 
 # ---- faults -----------------------------------------------------------------------------------
@@ -251,7 +264,7 @@ def test_set_error_exits_discard_and_masks_the_secret(
     server.script.fail_set_on = "authentication psk"
     with pytest.raises(CommitError) as info:
         driver.apply(SMALL, confirm_timeout=90)
-    assert server.commands == ["configure", *SET_LINES[:2], "exit discard"]
+    assert server.commands == [READ, "configure", *SET_LINES[:2], "exit discard"]
     message = str(info.value)
     assert "set vpn ipsec authentication psk tun1 secret" in message and MASK in message
     assert PSK not in message and "Set failed" in message
@@ -263,7 +276,7 @@ def test_set_error_during_diff_is_a_commit_error_too(dev: tuple[ScriptedVyos, Vy
     server.script.fail_set_on = "system-as"
     with pytest.raises(CommitError, match="system-as"):
         driver.diff(SMALL)
-    assert server.commands == ["configure", *SET_LINES, "exit discard"]
+    assert server.commands == [READ, "configure", *SET_LINES, "exit discard"]
 
 
 def test_commit_error_discards_and_restores_saved_config(
@@ -273,8 +286,9 @@ def test_commit_error_discards_and_restores_saved_config(
     server.script.fail_commit = True
     with pytest.raises(CommitError, match="Commit failed") as info:
         driver.apply(SMALL, confirm_timeout=90)
-    assert server.commands == ["configure", *SET_LINES, *COMMIT, "exit discard", *ROLLBACK]
-    assert PSK not in str(info.value)
+    # VyOS commits the other subtrees (PARTIAL): the rollback has something to commit
+    assert server.commands == [READ, "configure", *SET_LINES, *COMMIT, "exit discard", *ROLLBACK]
+    assert PSK not in str(info.value) and info.value.rolled_back
     assert server.active == set() and not server.timer_pending
 
 
@@ -283,7 +297,7 @@ def test_pending_confirm_on_router_refuses_apply(dev: tuple[ScriptedVyos, VyosDr
     server.timer_pending = True  # someone else's commit-confirm is running
     with pytest.raises(CommitError, match="another commit-confirm is pending"):
         driver.apply(SMALL, confirm_timeout=90)
-    assert server.commands == ["configure", *SET_LINES, "commit-confirm 2", "exit discard"]
+    assert server.commands == [READ, "configure", *SET_LINES, "commit-confirm 2", "exit discard"]
     assert server.timer_pending, "another operator's timer is left alone"
 
 
@@ -364,7 +378,7 @@ def test_root_prompt_does_not_fool_the_driver(
         server.script.show["show version"] = "Version:          VyOS 1.4.0"
         assert driver.show("show version") == "Version:          VyOS 1.4.0"
         assert server.commands == [
-            "configure", *SET_LINES, *COMMIT, "exit",
+            READ, "configure", *SET_LINES, *COMMIT, "exit",
             "configure", "confirm", "save", "exit",
             "show version",
         ]  # fmt: skip
@@ -422,3 +436,103 @@ def test_unknown_host_key_under_strict_checking_is_a_connect_error(
     driver = driver_for(make_host(tmp_path, server.port, extras=extras))
     with pytest.raises(ConnectError, match="host key unknown"):
         driver.open()
+
+
+# ---- VyOS's real answers per version (../shared/vyos/BEHAVIOUR.md 2.1, 2.3) -----------------
+LINES_13 = ["set interfaces vti vti0 address '169.254.10.2/30'", "set system host-name 'r1'"]
+SMALL_13 = {"config.set": "\n".join(LINES_13) + "\n"}
+
+
+def _driver(server: ScriptedVyos, tmp_path: Path, syntax: str) -> VyosDriver:
+    driver = driver_for(make_host(tmp_path, server.port, syntax=syntax))
+    assert isinstance(driver, VyosDriver)
+    driver.open()
+    return driver
+
+
+def test_13_pending_confirm_commits_anyway_and_is_undone(
+    scripted_vyos: object, tmp_path: Path
+) -> None:
+    """B2.3.4: 1.3 prints "Another confirm is pending" and commits without a timer of ours."""
+    server = scripted_vyos(version="1.3", running=FACTORY)  # type: ignore[operator]
+    server.timer_pending = True  # another operator's commit-confirm
+    driver = _driver(server, tmp_path, "1.3")
+    try:
+        with pytest.raises(CommitError, match="committed the candidate anyway") as info:
+            driver.apply(SMALL_13, confirm_timeout=60)
+    finally:
+        driver.close()
+    assert info.value.rolled_back and server.config_equals(list(FACTORY))
+    assert server.timer_pending, "the other operator's timer is left alone"
+    assert "confirm" not in server.commands, "confirm would cancel someone else's timer"
+
+
+@pytest.mark.parametrize("syntax", ["1.3", "1.4"])
+def test_locked_commit_is_a_failure_and_cancels_the_timer(
+    scripted_vyos: object, tmp_path: Path, syntax: str
+) -> None:
+    """B2.3.5: "Configuration system temporarily locked" means nothing of ours committed;
+    commit-confirm had armed the timer, so the rollback conversation cancels it."""
+    server = scripted_vyos(version=syntax, running=FACTORY)  # type: ignore[operator]
+    server.cli.faults.locked = True
+    driver = _driver(server, tmp_path, syntax)
+    try:
+        with pytest.raises(CommitError, match="temporarily locked"):
+            driver.apply(SMALL_13, confirm_timeout=60)
+    finally:
+        driver.close()
+    assert not server.timer_pending and server.config_equals(list(FACTORY))
+    tail = server.commands[server.commands.index("load /config/config.boot") :]
+    assert tail[:2] == ["load /config/config.boot", "confirm"], "no-op load, timer cancelled"
+
+
+@pytest.mark.parametrize("syntax", ["1.3", "1.4"])
+def test_wholly_failed_commit_still_cancels_the_timer(
+    scripted_vyos: object, tmp_path: Path, syntax: str
+) -> None:
+    """B2.3.2: nothing committed, so load answers "No configuration changes to commit." — not a
+    rollback failure — and confirm is still sent (else the router reboots N minutes later)."""
+    server = scripted_vyos(version=syntax, running=FACTORY, fail_commit=True)  # type: ignore[operator]
+    bgp = "set protocols bgp 65010 parameters router-id '198.51.100.10'"
+    if syntax == "1.4":
+        bgp = "set protocols bgp system-as '65010'"
+    driver = _driver(server, tmp_path, syntax)
+    try:
+        with pytest.raises(CommitError, match="timer cancelled") as info:
+            driver.apply({"config.set": bgp + "\n"}, confirm_timeout=60)
+    finally:
+        driver.close()
+    assert info.value.rolled_back and not server.timer_pending
+    assert server.config_equals(list(FACTORY))
+
+
+def test_a_replaced_key_on_the_router_never_shows_in_the_diff(
+    dev: tuple[ScriptedVyos, VyosDriver], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The running config's old PSK (the intent has a new one) is deleted, and masked."""
+    server, driver = dev
+    old = "Old-Router-Psk-Only-3f9a"
+    server.reset(running={f"set vpn ipsec authentication psk tun1 secret '{old}'"})
+    caplog.set_level(logging.DEBUG)
+    text = redact(driver.diff(SMALL))  # what deploy shows (diff text may hold secrets)
+    assert f"- set vpn ipsec authentication psk tun1 secret '{MASK}'" in text
+    assert old not in text and old not in caplog.text
+
+
+def test_close_survives_the_router_closing_first(tmp_path: Path) -> None:
+    """VyOS may drop the session on "exit" before we close ours (seen as a flaky EOFError)."""
+
+    class Gone:
+        RETURN = "\n"
+
+        def write_channel(self, data: str) -> None:
+            pass
+
+        def paramiko_cleanup(self) -> None:
+            raise EOFError
+
+    driver = driver_for(make_host(tmp_path, 1))
+    assert isinstance(driver, VyosDriver)
+    driver._conn = Gone()  # type: ignore[assignment]
+    driver.close()
+    assert driver._conn is None

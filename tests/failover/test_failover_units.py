@@ -32,6 +32,9 @@ def router(name: str = "r1", role: str = "primary", rank: int = 0, **extra: obje
         ],
     }  # fmt: skip
     data.update(extra)
+    if data["platform"] == "vyos":  # VyOS names its VTI interfaces vtiN (issue 13)
+        for index, tunnel in enumerate(data["tunnels"]):  # type: ignore[arg-type]
+            tunnel["interface"] = f"vti{index}"
     return Router.model_validate(data)
 
 
