@@ -256,12 +256,17 @@ def deploy_router(
         progress(f"  {outcome.host}: {outcome.status}: {outcome.error}")
         return Result(host=task.host, result=outcome, failed=outcome.status != "skipped")
     finally:
-        if driver is not None:
-            try:
-                driver.close()
-            except Exception:
-                log.debug("%s: close failed", outcome.host, exc_info=True)
+        _close(driver, outcome.host)
         outcome.timings["total"] = round(time.monotonic() - started, 3)
+
+
+def _close(driver: PlatformDriver | None, host: str) -> None:
+    """Close a session at the end of a task; a failing close must not change its outcome."""
+    if driver is not None:
+        try:
+            driver.close()
+        except Exception:
+            log.debug("%s: close failed", host, exc_info=True)
 
 
 class PendingChange(ToolkitError):
@@ -300,11 +305,7 @@ def settle_pending(task: Task, action: Literal["confirm", "rollback"]) -> Result
         outcome.error = redact(_one_line(exc))
         return Result(host=task.host, result=outcome, failed=True)
     finally:
-        if driver is not None:
-            try:
-                driver.close()
-            except Exception:
-                log.debug("%s: close failed", outcome.host, exc_info=True)
+        _close(driver, outcome.host)
 
 
 def run_settle(nr: Nornir, action: Literal["confirm", "rollback"]) -> DeployReport:
