@@ -47,6 +47,11 @@ def netmiko_params(host: Host, device_type: str) -> dict[str, Any]:
         "auth_timeout": 10,
         "banner_timeout": 10,
         "fast_cli": False,
+        # Host keys are checked by default: a router's key must be known (the user's
+        # ~/.ssh/known_hosts, or alt_key_file in the inventory), else nothing is sent to it.
+        # Without this, an address that moved to another device got that device the config.
+        "ssh_strict": True,
+        "system_host_keys": True,
     }
     params.update(options.extras or {})
     params["device_type"] = device_type

@@ -165,7 +165,9 @@ def test_connection_faults_fail_before_any_change(
             hosts["r2"]["hostname"] = hostname
         if extras:
             base = {"device_type": "linux", "use_keys": True, "allow_agent": False,
-                    "key_file": "/run/vpc-ha-lab/ssh/id_ed25519"}  # fmt: skip
+                    "key_file": "/run/vpc-ha-lab/ssh/id_ed25519", "ssh_strict": True,
+                    "system_host_keys": False, "alt_host_keys": True,
+                    "alt_key_file": str(lab.plan.known_hosts)}  # fmt: skip
             hosts["r2"]["connection_options"] = {"netmiko": {"extras": {**base, **extras}}}
 
     config = lab_inventory_variant(lab, tmp_path / "inv", break_r2)

@@ -66,3 +66,16 @@ def test_vici_uris_are_quoted_in_apply_commands(tmp_path: Path) -> None:
     files = {"swanctl/tun1.conf": "connections {}\n"}
     commands = apply_commands(odd, files)
     assert any("--uri 'unix:///a b'" in c for c in commands), commands
+
+
+def test_host_keys_are_checked_unless_the_inventory_says_otherwise(tmp_path: Path) -> None:
+    """Strict by default (the user's known_hosts); an inventory's extras still decide."""
+    from tasks.drivers.ssh import netmiko_params
+
+    host, _router = a_router(tmp_path)
+    params = netmiko_params(host, "linux")  # type: ignore[arg-type]
+    assert params["ssh_strict"] is True and params["system_host_keys"] is True
+    hosts = base_hosts()
+    hosts["r1"]["connection_options"] = {"netmiko": {"extras": {"ssh_strict": False}}}
+    relaxed = load(write_inventory(tmp_path / "relaxed", hosts)).inventory.hosts["r1"]
+    assert netmiko_params(relaxed, "linux")["ssh_strict"] is False

@@ -46,6 +46,10 @@ FAST = {
     "banner_timeout": 3,
     "fast_cli": True,
     "global_delay_factor": 0.1,
+    # A scripted device on loopback, a new port each test: host-key checking (on by default)
+    # is tested on its own below (STRICT), not on every conversation.
+    "ssh_strict": False,
+    "system_host_keys": False,
 }
 
 

@@ -33,8 +33,10 @@ from tasks.secrets import remember_secret
 pytestmark = pytest.mark.scripted_device
 
 PSKS = {"tun1": "Psk-Scenario-Tun1-0c4e", "tun2": "Psk-Scenario-Tun2-9d1b"}
+#: Scripted devices on loopback (new ports each test): host keys are not checked here; the
+#: driver tests check strict host-key handling on its own.
 FAST = {"conn_timeout": 3, "auth_timeout": 3, "banner_timeout": 3, "fast_cli": True,
-        "global_delay_factor": 0.1}  # fmt: skip
+        "global_delay_factor": 0.1, "ssh_strict": False, "system_host_keys": False}  # fmt: skip
 NETWORKS = ["10.0.0.0/24"]
 VERSIONS = ["1.3", "1.4"]
 deploy_main = load_runbook("deploy").main
