@@ -49,4 +49,6 @@ def test_underlay_cut_moves_traffic_to_backup_and_back(lab: Lab) -> None:
     _wait_source(lab, primary, 90)
     lab.wait_ready(configured=True, timeout=60)
     assert lab.vgw_best_path() == {"router": "r1", "tunnel": "tun1", "nexthop": "198.19.0.10"}
-    assert lab.probe_source() == primary
+    # Right after re-convergence a single probe was seen lost (2 of 3 full runs); what this
+    # test proves is that the primary carries the traffic again, so allow a few seconds.
+    assert _wait_source(lab, primary, 10) <= 10
