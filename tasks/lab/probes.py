@@ -2,11 +2,16 @@
 
 Sockets are opened inside the lab namespaces (see :func:`tasks.lab.netns.netns_socket`), so no
 helper process is needed; packets only ever go to the internet host's lab address.
+
+Each probe run has its own receiving port (chosen by the kernel, never shared) and its own
+random run token in every packet: two runs at once (two failover tests, a verify during a
+failover) cannot count each other's probes, or lose them to each other's socket.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import struct
 import threading
@@ -16,8 +21,9 @@ from dataclasses import dataclass
 from tasks.lab.netns import netns_socket
 from tasks.lab.topology import Plan
 
-PORT = 33434
 _MAGIC = b"VHAP"
+#: magic, run token, sequence number, send time
+_PACKET = struct.Struct("!4s4sId")
 
 
 @dataclass(frozen=True)
@@ -28,20 +34,21 @@ class ProbeRecord:
     received: float  # time.monotonic() at the receiver
 
 
-def _receiver(plan: Plan, port: int) -> socket.socket:
+def _receiver(plan: Plan) -> tuple[socket.socket, int]:
+    """A UDP socket on the internet host on a port of its own (no SO_REUSEADDR: with it, a
+    second run binding the same port would take this run's packets)."""
     sock = netns_socket(plan.inet_ns)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((str(plan.inet_host), port))
-    return sock
+    sock.bind((str(plan.inet_host), 0))
+    return sock, int(sock.getsockname()[1])
 
 
-def probe_source(plan: Plan, timeout: float = 1.0, port: int = PORT + 1) -> str | None:
+def probe_source(plan: Plan, timeout: float = 1.0) -> str | None:
     """Send one probe; the source address the internet host saw, or None when it was lost."""
-    rx = _receiver(plan, port)
+    rx, port = _receiver(plan)
     tx = netns_socket(plan.vpc_ns)
     try:
         rx.settimeout(timeout)
-        nonce = struct.pack("!d", time.monotonic())
+        nonce = os.urandom(8)
         tx.sendto(_MAGIC + nonce, (str(plan.inet_host), port))
         deadline = time.monotonic() + timeout
         while True:
@@ -64,18 +71,18 @@ class ProbeStream:
     """A bounded stream of probes: ``rate`` per second for at most ``duration`` seconds.
 
     ``start()`` opens the receiver (internet host) and sender (VPC host) threads; ``stop()``
-    ends them and returns the records received, in arrival order. Each packet is 16 bytes to
-    the internet host's lab address.
+    ends them and returns the records received, in arrival order. Each packet is 20 bytes to
+    the internet host's lab address, on this stream's own port, with this stream's token.
     """
 
-    def __init__(
-        self, plan: Plan, rate: float = 50, duration: float = 120, port: int = PORT
-    ) -> None:
+    def __init__(self, plan: Plan, rate: float = 50, duration: float = 120) -> None:
         if not 0 < rate <= 1000:
             raise ValueError("rate must be in (0, 1000] probes per second")
         if not 0 < duration <= 600:
             raise ValueError("duration must be in (0, 600] seconds")
-        self.plan, self.rate, self.duration, self.port = plan, rate, duration, port
+        self.plan, self.rate, self.duration = plan, rate, duration
+        self.port = 0  # chosen at start()
+        self.token = os.urandom(4)
         self.records: list[ProbeRecord] = []
         self.sent = 0
         self._stop = threading.Event()
@@ -85,7 +92,7 @@ class ProbeStream:
         self._tx: socket.socket | None = None
 
     def start(self) -> ProbeStream:
-        self._rx = _receiver(self.plan, self.port)
+        self._rx, self.port = _receiver(self.plan)
         self._rx.settimeout(0.1)
         self._tx = netns_socket(self.plan.vpc_ns)
         self._threads = [
@@ -105,7 +112,7 @@ class ProbeStream:
             now = time.monotonic()
             if now - start >= self.duration:
                 break
-            payload = _MAGIC + struct.pack("!Id", seq, now)
+            payload = _PACKET.pack(_MAGIC, self.token, seq, now)
             with contextlib.suppress(OSError):  # no route for a moment: counted as lost
                 self._tx.sendto(payload, (str(self.plan.inet_host), self.port))
             seq += 1
@@ -121,8 +128,10 @@ class ProbeStream:
                 continue
             except OSError:
                 return
-            if len(data) == 16 and data.startswith(_MAGIC):
-                seq, sent = struct.unpack("!Id", data[4:])
+            if len(data) != _PACKET.size:
+                continue
+            magic, token, seq, sent = _PACKET.unpack(data)
+            if magic == _MAGIC and token == self.token:
                 self.records.append(ProbeRecord(seq, source, sent, time.monotonic()))
 
     def stop(self) -> list[ProbeRecord]:
