@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint setup lab-packages package-audit clean
+.PHONY: demo test lint setup lab-packages package-audit lab-matrix clean
 
 demo: setup lab-packages
 	$(PY) runbooks/demo.py
@@ -27,6 +27,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The one list of Debian packages lives in tasks/lab/packages.py (install, audit, list).
+# Every way a failover run can die (SIGKILL, SIGHUP, closed stderr) at every point (drain,
+# maintenance, hold): about 4 minutes on the lab; make test runs one point of each.
+lab-matrix: setup lab-packages
+	VPC_HA_LAB_MATRIX=full $(VENV)/bin/pytest tests/failover/test_failover_orphans_lab.py
+
 lab-packages: setup
 	$(PY) -m tasks.lab.packages install
 

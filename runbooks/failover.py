@@ -9,19 +9,26 @@ instead and measure convergence against the BGP hold time.
 The observer is user_defined.probe.kind in the Nornir config: counters (default: the routers'
 own counters over SSH), ssm (a probe agent in the VPC through SSM Run Command), lab.
 
-Every change is undone on any exit (error, timeout, Ctrl-C, SIGTERM) and the restore is proved
-by verify. No prompts: this is meant for schedulers and CI as much as for an operator.
+Every change is undone on any exit (error, timeout, Ctrl-C, SIGTERM, SIGHUP) and the restore
+is proved by verify. A run that cannot undo (SIGKILL, a lost machine) leaves that to the
+primary itself: before the drain, a guard is armed on the router that ends the drain by itself
+--hold + --guard-margin seconds later unless the fail-back disarmed it (FRR: a timer on the
+router; VyOS: the drain is a commit-confirm, rounded up to whole minutes, and an expired one
+reboots VyOS to its saved config). `failover.py --recover` ends a drain at once. For the whole
+test the run holds every router's change lock: no deploy of this VPC runs meanwhile. No
+prompts: this is meant for schedulers and CI as much as for an operator.
 """
 
 from __future__ import annotations
 
 import argparse
-import signal
+import contextlib
 import sys
 from pathlib import Path
-from types import FrameType
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from nornir.core import Nornir
 
 from tasks.cli import (
     add_common_args,
@@ -31,19 +38,25 @@ from tasks.cli import (
     print_json,
     setup_logging,
 )
-from tasks.errors import ToolkitError
+from tasks.drivers.base import LockedError
+from tasks.errors import DriverError, ToolkitError
 from tasks.failover import Bounds, FailoverOptions, FailoverReport, run_failover
-from tasks.failover.records import EXIT_BAD_INPUT
+from tasks.failover.records import EXIT_BAD_INPUT, EXIT_REFUSED, EXIT_RESTORE_FAILED
+from tasks.failover.recover import recover
 from tasks.report import table
 
 EPILOG = """exit codes:
   0    every phase passed its bounds; the primary is restored and verified
   1    the test ran and the primary is restored, but a phase missed its bound (time or loss)
   2    bad input (inventory, options, --mode hard off the lab); nothing touched
-  3    refused by the pre-checks (primary path or every backup unhealthy); nothing changed
+  3    refused: the pre-checks failed (primary path or every backup unhealthy), a drain is
+       already in force, or another run holds a router's change lock; nothing changed
   4    aborted by an error or timeout; the primary was restored and verified
   5    RESTORE NOT PROVEN: an undo failed or verify is not healthy afterwards; see the report
-  130  interrupted (Ctrl-C / SIGTERM); the primary was restored and verified
+  130  interrupted (Ctrl-C / SIGTERM / SIGHUP); the primary was restored and verified
+
+--recover: 0 the primary path is verified healthy; 5 not proven (see the report); 2 bad input;
+  3 another run holds the primary's change lock.
 """
 
 
@@ -54,6 +67,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         epilog=EPILOG,
     )
     add_common_args(parser)
+    parser.add_argument(
+        "--recover",
+        action="store_true",
+        help="no test: end a drain left on the VPC's primary now (sessions enabled, rendered "
+        "prepend, guard disarmed), then verify",
+    )
+    parser.add_argument(
+        "--guard-margin",
+        type=float,
+        default=120.0,
+        help="the primary ends the drain by itself --hold + this many seconds after it began, "
+        "unless the run's fail-back came first (120; must cover drain, maintenance and restore)",
+    )
+    parser.add_argument(
+        "--lock-wait",
+        type=float,
+        default=0.0,
+        help="seconds to wait for another run's change lock on a router of the VPC (0: refuse)",
+    )
     parser.add_argument(
         "--mode",
         choices=("drain", "hard"),
@@ -105,12 +137,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--rate must be in (0, 1000]")
     if not 0 <= args.hold <= 3600:
         parser.error("--hold must be in [0, 3600] seconds")
+    if not 10 <= args.guard_margin <= 3600:
+        parser.error("--guard-margin must be in [10, 3600] seconds")
+    if not 0 <= args.lock_wait <= 3600:
+        parser.error("--lock-wait must be in [0, 3600] seconds")
     return args
-
-
-def _sigterm(_signum: int, _frame: FrameType | None) -> None:
-    # A scheduler's SIGTERM restores the primary exactly as Ctrl-C does.
-    raise KeyboardInterrupt
 
 
 def render(report: FailoverReport) -> str:
@@ -161,6 +192,8 @@ def render(report: FailoverReport) -> str:
     if report.undone or report.undo_failed:
         lines += ["", "undone on exit: " + (", ".join(report.undone) or "-")]
         lines += [f"UNDO FAILED: {u}" for u in report.undo_failed]
+    if report.guard:
+        lines.append(f"drain guard: {report.guard}")
     if report.restored is not None:
         state = "restored" if report.restored else "NOT PROVEN RESTORED"
         lines.append(f"primary {state}: {report.restore_detail}")
@@ -175,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args.verbose, args.log_file)
     interruptible()
     nr = open_inventory(args, connects=True)
+    if args.recover:
+        return _recover(nr, args)
     options = FailoverOptions(
         mode=args.mode,
         hold=args.hold,
@@ -184,19 +219,40 @@ def main(argv: list[str] | None = None) -> int:
         ),
         switch_timeout=args.switch_timeout,
         aws=not args.no_aws,
+        guard_margin=args.guard_margin,
+        lock_wait=args.lock_wait,
     )
-    previous = signal.signal(signal.SIGTERM, _sigterm)
     try:
         report = run_failover(nr, options)
     except ToolkitError as exc:
         fail(f"{exc}\nNothing was touched.", EXIT_BAD_INPUT)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    if args.json:
-        print_json(report.as_dict())
-    else:
-        print(render(report))
+    with contextlib.suppress(OSError):  # a lost terminal: the exit code still tells
+        if args.json:
+            print_json(report.as_dict())
+        else:
+            print(render(report), flush=True)
     return report.exit_code
+
+
+def _recover(nr: Nornir, args: argparse.Namespace) -> int:
+    try:
+        recovery = recover(nr, lock_wait=args.lock_wait, aws=not args.no_aws)
+    except LockedError as exc:
+        fail(str(exc), EXIT_REFUSED)
+    except DriverError as exc:
+        fail(f"{exc}\nThe primary was not reached; nothing was changed.", EXIT_RESTORE_FAILED)
+    except ToolkitError as exc:
+        fail(f"{exc}\nNothing was touched.", EXIT_BAD_INPUT)
+    with contextlib.suppress(OSError):
+        if args.json:
+            print_json(recovery.as_dict())
+        else:
+            print(f"recover {recovery.vpc}: primary {recovery.primary}: "
+                  f"{recovery.guard or 'no drain guard was armed'}")  # fmt: skip
+            print(f"  done: {', '.join(recovery.done) or '-'}")
+            state = "verified" if recovery.restored else "NOT PROVEN"
+            print(f"primary path {state}: {recovery.detail} (exit {recovery.exit_code})")
+    return recovery.exit_code
 
 
 if __name__ == "__main__":

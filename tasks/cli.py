@@ -31,6 +31,8 @@ EXIT_INTERRUPTED = 130
 
 DEFAULT_CONFIG = PROJECT_ROOT / "config.yaml"
 
+log = logging.getLogger(__name__)
+
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
     """Inventory, filters, output and logging options every runbook accepts."""
@@ -73,13 +75,23 @@ def setup_logging(verbose: int = 0, log_file: Path | None = None) -> None:
 
 
 def interruptible() -> None:
-    """Make SIGINT raise KeyboardInterrupt, whatever the run inherited.
+    """Make SIGINT, SIGTERM and SIGHUP raise KeyboardInterrupt, whatever the run inherited.
 
-    Deploy and failover turn Ctrl-C into "stop safely, undo what is unconfirmed". A background
-    job of a non-interactive shell (a CI step, ``cmd &`` in a script) starts with SIGINT
-    ignored, and Python then never raises KeyboardInterrupt: ``kill -INT`` would do nothing.
+    Deploy and failover turn Ctrl-C into "stop safely, undo what is unconfirmed". A
+    scheduler's SIGTERM and a dropped terminal's SIGHUP (the operator's SSH session died) must
+    do the same: by default both kill the process on the spot, leaving a drained primary or an
+    unconfirmed change behind. A background job of a non-interactive shell (a CI step, ``cmd &``
+    in a script) starts with SIGINT ignored, and Python then never raises KeyboardInterrupt:
+    ``kill -INT`` would do nothing.
     """
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    log.warning("%s received: stopping safely", signal.Signals(signum).name)
+    raise KeyboardInterrupt
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:

@@ -13,12 +13,8 @@ rolled back, and the report says so.
 
 from __future__ import annotations
 
-import getpass
 import logging
 import math
-import os
-import socket
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -28,11 +24,12 @@ from typing import Literal
 from nornir.core import Nornir
 from nornir.core.task import Result, Task
 
-from tasks.drivers.base import CommitError, PlatformDriver, driver_for
+from tasks.drivers.base import CommitError, PlatformDriver, driver_for, run_owner
 from tasks.errors import ToolkitError
 from tasks.inventory import router_of
 from tasks.model import Router, by_vpc
 from tasks.render import render_router
+from tasks.report import stderr_progress
 from tasks.secrets import mask_key_positions, redact
 
 log = logging.getLogger(__name__)
@@ -130,10 +127,6 @@ class DeployReport:
 Progress = Callable[[str], None]
 
 
-def stderr_progress(message: str) -> None:
-    print(redact(message), file=sys.stderr, flush=True)
-
-
 def plan_waves(routers: dict[str, Router], primary_first: bool = False) -> list[list[str]]:
     """Hosts per wave: at most one router of each VPC in a wave.
 
@@ -151,15 +144,6 @@ def plan_waves(routers: dict[str, Router], primary_first: bool = False) -> list[
         sequences.append([r.name for r in ordered])
     depth = max((len(s) for s in sequences), default=0)
     return [sorted(s[i] for s in sequences if i < len(s)) for i in range(depth)]
-
-
-def run_owner() -> str:
-    """Who holds a router's change lock, as a second operator will read it."""
-    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(_STARTED))
-    return f"deploy by {getpass.getuser()}@{socket.gethostname()} pid {os.getpid()} since {started}"
-
-
-_STARTED = time.time()
 
 
 class Aborted(ToolkitError):
@@ -196,7 +180,7 @@ def deploy_router(
         driver.open()
         if not options.dry_run:
             # Before the diff: what is diffed, applied and confirmed is this run's alone.
-            driver.lock(run_owner(), wait=options.lock_wait)
+            driver.lock(run_owner("deploy"), wait=options.lock_wait)
         pending = driver.pending_change()
         if pending:
             advice = (f"{pending}; keep it with deploy.py --confirm --hosts {outcome.host}, or "
@@ -286,7 +270,7 @@ def settle_pending(task: Task, action: Literal["confirm", "rollback"]) -> Result
     try:
         driver = driver_for(task.host)
         driver.open()
-        driver.lock(run_owner())
+        driver.lock(run_owner("deploy"))
         if not driver.pending_change():
             outcome.status = "unchanged"
             outcome.error = "no unconfirmed change on this router"

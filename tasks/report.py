@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Sequence
 
 from nornir.core.task import AggregatedResult
 
 from tasks.secrets import redact
+
+
+def stderr_progress(message: str) -> None:
+    """A progress line on stderr, secrets masked. A closed or lost stderr (a dropped terminal,
+    ``2>&-``, a pipe whose reader died) is no reason to stop: a run must still undo what it
+    changed, so the line is dropped, never raised."""
+    with contextlib.suppress(OSError, ValueError):  # EPIPE, EIO; ValueError: stderr closed
+        print(redact(message), file=sys.stderr, flush=True)
 
 
 def failures(results: AggregatedResult) -> dict[str, str]:

@@ -280,6 +280,7 @@ def verify_router(task: Task) -> Result:
     try:
         driver.open()
         state = collect_state(driver)
+        guard = driver.drain_guard()
     except Exception as exc:
         detail = redact(f"{type(exc).__name__}: {exc}".splitlines()[0])
         evidence = HostEvidence(
@@ -288,7 +289,11 @@ def verify_router(task: Task) -> Result:
         return Result(host=task.host, result=evidence)
     finally:
         driver.close()
-    return Result(host=task.host, result=router_checks(router, state))
+    evidence = router_checks(router, state)
+    if guard:
+        # Not a failure by itself: while the drain is really in force the path decision fails.
+        evidence.checks.append(Check("drain_guard", router.name, "warn", "info", guard))
+    return Result(host=task.host, result=evidence)
 
 
 def exit_code(checks: Iterable[Check]) -> int:

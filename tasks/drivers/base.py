@@ -20,7 +20,9 @@ the transport's own exception.
 from __future__ import annotations
 
 import fcntl
+import getpass
 import os
+import socket
 import time
 from pathlib import Path
 from typing import ClassVar, Protocol, runtime_checkable
@@ -85,6 +87,11 @@ class PlatformDriver(Protocol):
         """A change left unconfirmed on the router (a killed run's), described with when it
         reverts by itself; None when there is none or the platform cannot tell."""
 
+    def drain_guard(self) -> str | None:
+        """A failover drain left in force on the router with the time it reverts by itself
+        (see :mod:`tasks.failover.policy`); None when there is none or the platform cannot
+        tell without changing something."""
+
     def confirm(self) -> None:
         """Cancel the pending automatic rollback and save the config as the startup config."""
 
@@ -93,6 +100,18 @@ class PlatformDriver(Protocol):
 
     def show(self, command: str) -> str:
         """Run an operational command and return its raw text."""
+
+
+def run_owner(runbook: str) -> str:
+    """Who holds a router's change lock (or armed its drain guard), as a second operator will
+    read it: the runbook, user, machine, pid and start time of this process."""
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(_STARTED))
+    return (
+        f"{runbook} by {getpass.getuser()}@{socket.gethostname()} pid {os.getpid()} since {started}"
+    )
+
+
+_STARTED = time.time()
 
 
 class LocalChangeLock:

@@ -50,6 +50,12 @@ TIMER_PID = f"{CONFIG_DIR}/rollback.pid"
 ROLLBACK_SH = f"{CONFIG_DIR}/rollback.sh"
 ROLLBACK_LOG = f"{CONFIG_DIR}/rollback.log"
 ROLLBACK_DEADLINE = f"{CONFIG_DIR}/rollback.deadline"  # epoch seconds the timer fires at
+#: The failover drain guard: a timer that ends a drain by itself when the run that made it is
+#: gone (killed, its terminal dropped). ``.state`` holds "<since> <reverts at> <owner>".
+GUARD = f"{CONFIG_DIR}/drain-guard"
+GUARD_PID, GUARD_SH, GUARD_LOG, GUARD_STATE = (
+    f"{GUARD}.{x}" for x in ("pid", "sh", "log", "state")
+)
 #: The change lock: held (flock on fd 9) by the login shell of the session that changes the
 #: router, so it is the router's own lock, shared by every operator's machine, and it ends with
 #: the session (a killed run's sshd session closes, its shell exits, the lock is free).
@@ -276,12 +282,38 @@ class FrrDriver:
             )
         self.sh(f"printf '%s\\n' {shlex.quote(owner)} > {LOCK_OWNER}")
 
-    def pending(self) -> bool:
-        """Is a rollback timer armed (an unconfirmed change on this router)?"""
+    # -- timers that outlive the session ----------------------------------------------------------
+    def _arm_timer(self, pid_file: str, seconds: int, script: str, log_file: str) -> None:
+        """Run ``sh script`` on the router after ``seconds``, whatever happens to this session.
+
+        A subshell keeps bash's job control quiet; setsid puts the timer in its own session
+        (its pid is its process group, killed whole by :meth:`_disarm_timer`) and off ours.
+        The pid record is written whole or not at all (temp file, then rename): a half-written
+        one would make the timer unkillable. ``9>&-``: the timer must not inherit the change
+        lock's descriptor, or it would hold the lock after this session is gone.
+        """
+        timer = f"sleep {int(seconds)} && sh {script} > {log_file} 2>&1; rm -f {pid_file}"
+        self.sh(
+            f"( setsid sh -c {shlex.quote(timer)} >/dev/null 2>&1 < /dev/null 9>&- & "
+            f"echo $! > {pid_file}.new && mv -f {pid_file}.new {pid_file} )"
+        )
+
+    def _timer_armed(self, pid_file: str) -> bool:
+        rc, _ = self.sh(f"test -f {pid_file} && kill -0 $(cat {pid_file}) 2>/dev/null", check=False)
+        return rc == 0
+
+    def _disarm_timer(self, pid_file: str) -> bool:
+        """Stop a timer; False when none was armed."""
         rc, _ = self.sh(
-            f"test -f {TIMER_PID} && kill -0 $(cat {TIMER_PID}) 2>/dev/null", check=False
+            f"if test -s {pid_file} && kill -- -$(cat {pid_file}) 2>/dev/null; "
+            f"then rm -f {pid_file}; true; else rm -f {pid_file}; false; fi",
+            check=False,
         )
         return rc == 0
+
+    def pending(self) -> bool:
+        """Is a rollback timer armed (an unconfirmed change on this router)?"""
+        return self._timer_armed(TIMER_PID)
 
     def pending_change(self) -> str | None:
         """An unconfirmed change waiting on this router, as an operator should read it (when it
@@ -321,20 +353,7 @@ class FrrDriver:
         self.write(ROLLBACK_SH, script, mode=0o700)
         self.sh(f"rm -f {ROLLBACK_LOG}")
         self.sh(f"echo $(( $(date +%s) + {int(confirm_timeout)} )) > {ROLLBACK_DEADLINE}")
-        # A subshell keeps bash's job control quiet; setsid puts the timer in its own session
-        # (its pid is its process group, killed whole on confirm) and off our SSH session.
-        timer = (
-            f"sleep {int(confirm_timeout)} && sh {ROLLBACK_SH} > {ROLLBACK_LOG} 2>&1; "
-            f"rm -f {TIMER_PID}"
-        )
-        # Written whole or not at all (temp file, then rename): a half-written record would
-        # make the timer unkillable by confirm.
-        self.sh(
-            # 9>&-: the timer must not inherit the change lock's descriptor, or it would hold
-            # the lock for the whole confirm window after this session is gone.
-            f"( setsid sh -c {shlex.quote(timer)} >/dev/null 2>&1 < /dev/null 9>&- & "
-            f"echo $! > {TIMER_PID}.new && mv -f {TIMER_PID}.new {TIMER_PID} )"
-        )
+        self._arm_timer(TIMER_PID, confirm_timeout, ROLLBACK_SH, ROLLBACK_LOG)
         self._write_all(candidate, CONFIG_DIR)
         for command in apply_commands(self.router, candidate, CONFIG_DIR):
             rc, out = self.sh(command, check=False, timeout=90)
@@ -348,12 +367,42 @@ class FrrDriver:
 
     def _disarm(self) -> bool:
         """Stop the rollback timer; False when none was armed."""
-        rc, _ = self.sh(
-            f"if test -s {TIMER_PID} && kill -- -$(cat {TIMER_PID}) 2>/dev/null; "
-            f"then rm -f {TIMER_PID}; true; else rm -f {TIMER_PID}; false; fi",
-            check=False,
-        )
-        return rc == 0
+        return self._disarm_timer(TIMER_PID)
+
+    # -- the failover drain guard -----------------------------------------------------------------
+    def arm_drain_guard(self, undo_script: str, seconds: int, owner: str) -> None:
+        """Arm a timer that runs ``undo_script`` (shell lines ending the drain) in ``seconds``.
+
+        Raises:
+            DriverError: a guard is armed already (another drain is in force).
+        """
+        current = self.drain_guard()
+        if current:
+            raise DriverError(f"{self.host.name}: {current}; end it first: failover.py --recover")
+        self.write(GUARD_SH, f"#!/bin/sh\n# ends a failover drain ({owner})\n{undo_script}\n"
+                             f"rm -f {GUARD_STATE}\n", mode=0o700)  # fmt: skip
+        now = int(time.time())
+        self.write(f"{GUARD_STATE}.new", f"{now} {now + int(seconds)} {owner}\n")
+        self.sh(f"mv -f {GUARD_STATE}.new {GUARD_STATE} && rm -f {GUARD_LOG}")
+        self._arm_timer(GUARD_PID, seconds, GUARD_SH, GUARD_LOG)
+
+    def disarm_drain_guard(self) -> bool:
+        """Stop the drain guard (the drain was undone by its run); False when none was armed."""
+        armed = self._disarm_timer(GUARD_PID)
+        self.sh(f"rm -f {GUARD_STATE}")
+        return armed
+
+    def drain_guard(self) -> str | None:
+        """A failover drain in force on this router, as an operator should read it, or None."""
+        if not self._timer_armed(GUARD_PID):
+            return None
+        since, until, owner = [*(self.read(GUARD_STATE) or "").strip().split(" ", 2), "", ""][:3]
+
+        def when(epoch: str) -> str:
+            return time.strftime("%H:%M:%SZ", time.gmtime(int(epoch))) if epoch.isdigit() else "?"
+
+        return (f"failover drain in force since {when(since)}, reverts by itself at "
+                f"{when(until)} ({owner or 'owner unknown'})")  # fmt: skip
 
     def confirm(self) -> None:
         if not self._disarm():

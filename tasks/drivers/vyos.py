@@ -156,6 +156,11 @@ class VyosDriver:
         also cancel it (another run's timer included), so it is not asked."""
         return None
 
+    def drain_guard(self) -> str | None:
+        """None: a VyOS drain guard is a commit-confirm (see :meth:`commit_unsaved`), which
+        VyOS reveals only to ``confirm``, and that would cancel it."""
+        return None
+
     def lock(self, owner: str, wait: float = 0) -> None:
         """This machine's change lock for the router (see :class:`LocalChangeLock`): a VyOS
         op-mode session cannot hold a lock on the router itself."""
@@ -238,7 +243,10 @@ class VyosDriver:
             DriverError: the session was lost; the message says whether a timer may be armed.
         """
         minutes = max(1, math.ceil(confirm_timeout / 60))
-        lines = self.session_lines(candidate)
+        self._commit_confirmed(self.session_lines(candidate), minutes)
+
+    def _commit_confirmed(self, lines: list[str], minutes: int) -> None:
+        """``configure``, the lines, ``commit-confirm <minutes>``, ``exit``; see :meth:`apply`."""
         self._configure()
         self._load(lines)
         question = rf"(?:{CONFIRM_QUESTION}|{self._any_prompt})"
@@ -368,13 +376,20 @@ class VyosDriver:
         self._pending_confirm = False
         log.info("%s: rolled back to %s", self.host.name, CONFIG_BOOT)
 
-    def commit_unsaved(self, lines: list[str]) -> None:
+    def commit_unsaved(self, lines: list[str], confirm_minutes: int | None = None) -> None:
         """``configure``, the lines, ``commit``, ``exit``: live now, never saved.
 
         For temporary operational changes (a failover drain) that a reload must forget.
         Raises :class:`CommitError` (changes discarded) when VyOS refuses a line or the commit
         (a failed commit may have committed other subtrees: VyOS commits per subtree).
+
+        With ``confirm_minutes`` the commit is a ``commit-confirm``: unless
+        :meth:`confirm_unsaved` is called in time, VyOS reboots to its saved config, which
+        ends the change even if the run that made it is gone (the failover drain guard).
         """
+        if confirm_minutes is not None:
+            self._commit_confirmed(lines, max(1, int(confirm_minutes)))
+            return
         self._configure()
         self._load(lines)
         out = self._run("commit", timeout=self.commit_timeout)
@@ -386,6 +401,18 @@ class VyosDriver:
         except CommitError:
             self._exit(discard=True)
             raise
+
+    def confirm_unsaved(self) -> bool:
+        """``confirm`` without ``save``: stop a commit-confirm timer and keep the running config
+        unsaved (a failover drain undone by its run). False when no confirm was pending."""
+        self._configure()
+        try:
+            answer = self._run("confirm")
+        finally:
+            if self._in_config:
+                self._exit(discard=False)
+        self._pending_confirm = False
+        return NO_CONFIRM_PENDING not in answer
 
     def show(self, command: str) -> str:
         """Run an op-mode command (e.g. ``show ip bgp summary``) and return its text."""

@@ -20,6 +20,7 @@ looked up before any device is touched.
 from __future__ import annotations
 
 import logging
+import math
 import shlex
 from collections.abc import Callable
 from typing import Any, ClassVar, Protocol
@@ -92,6 +93,14 @@ class Changer(Protocol):
 
     platform: ClassVar[str]
 
+    def arm_guard(self, seconds: int, owner: str) -> None:
+        """Before the drain: make the router end it by itself (sessions re-enabled, rendered
+        prepend back) ``seconds`` from now unless :meth:`disarm_guard` is called first, so a
+        run that dies (SIGKILL, a dropped terminal) cannot leave the primary drained."""
+
+    def disarm_guard(self) -> bool:
+        """After the fail-back: the run undid the drain itself; False when nothing was armed."""
+
     def set_prepend(self, count: int) -> None:
         """Send the default route to AWS with ``count`` prepends (0: none) and refresh peers."""
 
@@ -132,8 +141,25 @@ class FrrChanger:
         self.router = driver.router
         self.table = table_of(self.router)
 
+    @staticmethod
+    def _command(lines: list[str]) -> str:
+        return "vtysh " + " ".join(f"-c {shlex.quote(line)}" for line in lines)
+
+    def _prepend_lines(self, count: int) -> list[str]:
+        t = self.table
+        soft = [t["soft_out"].format(peer=p) for p in peers(self.router)]
+        return ["configure terminal", t["enter_policy"], prepend_line(self.router, count),
+                t["leave_policy"], "end", *soft]  # fmt: skip
+
+    def _shutdown_lines(self, down: bool) -> list[str]:
+        t = self.table
+        line = t["shutdown"] if down else t["no_shutdown"]
+        enter = t["enter_bgp"].format(asn=self.router.asn)
+        return ["configure terminal", enter, *[line.format(peer=p) for p in peers(self.router)],
+                t["leave_bgp"], "end"]  # fmt: skip
+
     def _vtysh(self, lines: list[str]) -> None:
-        command = "vtysh " + " ".join(f"-c {shlex.quote(line)}" for line in lines)
+        command = self._command(lines)
         sh = getattr(self.driver, "sh", None)
         if sh is None:
             raise FailoverError(f"{self.router.name}: the frr driver has no shell (sh)")
@@ -147,20 +173,23 @@ class FrrChanger:
             )
 
     def set_prepend(self, count: int) -> None:
-        t = self.table
-        soft = [t["soft_out"].format(peer=p) for p in peers(self.router)]
-        self._vtysh(
-            ["configure terminal", t["enter_policy"], prepend_line(self.router, count),
-             t["leave_policy"], "end", *soft]
-        )  # fmt: skip
+        self._vtysh(self._prepend_lines(count))
 
     def set_shutdown(self, down: bool) -> None:
-        t = self.table
-        line = t["shutdown"] if down else t["no_shutdown"]
-        self._vtysh(
-            ["configure terminal", t["enter_bgp"].format(asn=self.router.asn),
-             *[line.format(peer=p) for p in peers(self.router)], t["leave_bgp"], "end"]
-        )  # fmt: skip
+        self._vtysh(self._shutdown_lines(down))
+
+    def arm_guard(self, seconds: int, owner: str) -> None:
+        """A timer on the router (:meth:`~tasks.drivers.frr.FrrDriver.arm_drain_guard`) runs
+        the same two undos the run would: sessions back, then the rendered prepend."""
+        sessions = self._command(self._shutdown_lines(False))
+        undo = f"{sessions}\n{self._command(self._prepend_lines(self.router.prepend_count))}"
+        try:
+            self.driver.arm_drain_guard(undo, seconds, owner)  # type: ignore[attr-defined]
+        except DriverError as exc:
+            raise FailoverError(str(exc)) from exc
+
+    def disarm_guard(self) -> bool:
+        return bool(self.driver.disarm_drain_guard())  # type: ignore[attr-defined]
 
 
 @register
@@ -176,10 +205,13 @@ class VyosChanger:
         self.driver: Any = driver
         self.router = driver.router
         self.table = table_of(self.router)
+        self._guard_minutes: int | None = None
 
     def _commit(self, lines: list[str], op_after: list[str]) -> None:
+        # The guard rides on the first change's commit: armed atomically with the drain.
+        minutes, self._guard_minutes = self._guard_minutes, None
         try:
-            self.driver.commit_unsaved(lines)
+            self.driver.commit_unsaved(lines, confirm_minutes=minutes)
             for command in op_after:
                 self.driver.show(command)
         except DriverError as exc:
@@ -192,3 +224,16 @@ class VyosChanger:
     def set_shutdown(self, down: bool) -> None:
         line = self.table["shutdown" if down else "no_shutdown"]
         self._commit([line.format(asn=self.router.asn, peer=p) for p in peers(self.router)], [])
+
+    def arm_guard(self, seconds: int, owner: str) -> None:
+        """VyOS: the drain's commit is a ``commit-confirm`` of ``seconds`` rounded up to whole
+        minutes; if the run is gone when it expires, VyOS 1.3 and 1.4 reboot to the saved
+        config (BEHAVIOUR.md 2.2, timer expiry), which has no drain."""
+        self._guard_minutes = max(1, math.ceil(seconds / 60))
+
+    def disarm_guard(self) -> bool:
+        self._guard_minutes = None
+        try:
+            return bool(self.driver.confirm_unsaved())
+        except DriverError as exc:
+            raise FailoverError(f"{self.router.name}: {exc}") from exc

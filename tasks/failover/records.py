@@ -7,7 +7,6 @@ the reasons to refuse.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -15,7 +14,7 @@ from typing import Any, Literal
 from tasks.failover.observe import Switch
 from tasks.failover.policy import FailoverError
 from tasks.model import Router
-from tasks.secrets import redact
+from tasks.report import stderr_progress
 from tasks.verify import Check, VerifyReport
 
 Mode = Literal["drain", "hard"]
@@ -39,10 +38,6 @@ EXIT_CODES = {
     "interrupted": EXIT_INTERRUPTED,
     "restore_failed": EXIT_RESTORE_FAILED,
 }
-
-
-def stderr_progress(message: str) -> None:
-    print(redact(message), file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -69,6 +64,11 @@ class FailoverOptions:
     settle: float = 1.0
     #: How long the post-check may wait for verify to be healthy again.
     restore_timeout: float = 90.0
+    #: The drain guard: the router itself ends the drain ``hold + guard_margin`` seconds after
+    #: it began unless the run's fail-back disarmed it (the run was killed, its terminal lost).
+    guard_margin: float = 120.0
+    #: How long to wait for another run's change lock on a router of the VPC.
+    lock_wait: float = 0.0
     aws: bool = True
     hook: Hook | None = None
     progress: Progress = stderr_progress
@@ -105,6 +105,8 @@ class FailoverReport:
     undo_failed: list[str] = field(default_factory=list)
     restored: bool | None = None
     restore_detail: str = ""
+    #: The drain guard's story: armed (and when it would fire), disarmed, or left armed.
+    guard: str = ""
     failing_checks: list[str] = field(default_factory=list)
 
     @property

@@ -27,13 +27,21 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import time
 from collections.abc import Callable
 from typing import Any
 
 from nornir.core import Nornir
 
-from tasks.drivers.base import PlatformDriver, driver_for
+from tasks.drivers.base import (
+    ConnectError,
+    LocalChangeLock,
+    LockedError,
+    PlatformDriver,
+    driver_for,
+    run_owner,
+)
 from tasks.errors import DriverError
 from tasks.failover.observe import PathObserver, Switch, VgwWatch
 from tasks.failover.policy import Changer, FailoverError, changer_class, changer_for, peers
@@ -58,11 +66,27 @@ log = logging.getLogger(__name__)
 Verify = Callable[[], VerifyReport]
 
 
-def _default_verify(nr: Nornir, aws: bool) -> Verify:
+def default_verify(nr: Nornir, aws: bool) -> Verify:
     from tasks.verify import run_verify
     from tasks.verify_extra import extra_checks
 
     return lambda: run_verify(nr, extra_checks(nr, aws=aws, probe=True))
+
+
+def the_vpc(routers: dict[str, Router]) -> tuple[Router, list[Router]]:
+    """The one VPC's primary and backups; a platform without failover support is refused here.
+
+    Raises:
+        FailoverError: several VPCs, not exactly one primary, an unsupported platform.
+    """
+    vpcs = sorted({r.vpc.id for r in routers.values()})
+    if len(vpcs) != 1:
+        raise FailoverError(f"a failover test runs on one VPC; select one of {vpcs} (--vpc)")
+    primaries = [r for r in routers.values() if r.role == "primary"]
+    if len(primaries) != 1:
+        raise FailoverError(f"{vpcs[0]}: expected one primary, found {len(primaries)}")
+    changer_class(primaries[0].platform)  # refuse unsupported platforms before any contact
+    return primaries[0], [r for r in routers.values() if r.role == "backup"]
 
 
 class FailoverRun:
@@ -78,22 +102,18 @@ class FailoverRun:
         self.nr = nr
         self.opt = options
         self.observer = observer
-        self.verify = verify or _default_verify(nr, options.aws)
+        self.verify = verify or default_verify(nr, options.aws)
         self.routers = {name: router_of(h) for name, h in nr.inventory.hosts.items()}
-        vpcs = sorted({r.vpc.id for r in self.routers.values()})
-        if len(vpcs) != 1:
-            raise FailoverError(f"a failover test runs on one VPC; select one of {vpcs} (--vpc)")
-        primaries = [r for r in self.routers.values() if r.role == "primary"]
-        if len(primaries) != 1:
-            raise FailoverError(f"{vpcs[0]}: expected one primary, found {len(primaries)}")
-        self.primary = primaries[0]
-        self.backups = [r for r in self.routers.values() if r.role == "backup"]
-        changer_class(self.primary.platform)  # refuse unsupported platforms before any contact
+        self.primary, self.backups = the_vpc(self.routers)
+        vpcs = [self.primary.vpc.id]
         if options.mode == "hard" and not hasattr(observer, "cut_underlay"):
             raise FailoverError("--mode hard cuts a router's underlay: only the lab can do that")
         self.report = FailoverReport(vpcs[0], options.mode, self.primary.name,
                                      observer=observer.kind, basis=observer.basis)  # fmt: skip
         self.stack = UndoStack()
+        self.owner = run_owner("failover")
+        self._vpc_lock = LocalChangeLock(f"vpc-{vpcs[0]}")
+        self._held: list[PlatformDriver] = []  # backups' sessions, holding their change locks
         self.driver: PlatformDriver | None = None
         self.changer: Changer | None = None
         self.baseline_drift: str | None = None
@@ -201,6 +221,7 @@ class FailoverRun:
     def precheck(self) -> None:
         phase, started = self._phase("precheck"), time.monotonic()
         self._hook("precheck")
+        self._lock_vpc()
         verdict = self.verify()
         healthy, reasons = judge_prechecks(verdict, self.primary, self.backups)
         if reasons:
@@ -216,9 +237,7 @@ class FailoverRun:
             seen = choice or "no router carrying the VPC's traffic"
             raise Refused(f"the {self.observer.kind} observer sees {seen}, not the primary "
                           f"{self.primary.name} (based on {self.observer.basis})")  # fmt: skip
-        host = self.nr.inventory.hosts[self.primary.name]
-        self.driver = driver_for(host)
-        self.driver.open()
+        assert self.driver is not None
         self.changer = changer_for(self.driver)
         self.baseline_drift = self._drift()
         phase.detail = (
@@ -226,6 +245,38 @@ class FailoverRun:
             f"(rank {self.backup.rank}, prepend {self.backup.prepend_count})"
         )
         self._done(phase, started, [])
+
+    def _lock_vpc(self) -> None:
+        """Hold the VPC's lock on this machine and every router's change lock, for the whole
+        test: no second failover of this VPC, and no deploy of any of its routers, can run
+        meanwhile (deploy waits or refuses, naming this run). A backup that cannot be reached
+        is not locked (verify judges it); a primary that cannot be reached refuses the test."""
+        try:
+            self._vpc_lock.acquire(self.owner, self.opt.lock_wait)
+        except LockedError as exc:
+            raise Refused(f"another failover test of {self.report.vpc} is running: {exc}") from exc
+        for name in [self.primary.name, *(b.name for b in self.backups)]:
+            driver = driver_for(self.nr.inventory.hosts[name])
+            try:
+                driver.open()
+                driver.lock(self.owner, wait=self.opt.lock_wait)
+            except LockedError as exc:
+                driver.close()
+                raise Refused(str(exc)) from exc
+            except ConnectError:
+                driver.close()
+                if name == self.primary.name:
+                    raise
+                log.warning("%s: not reachable, so not locked for the test", name)
+                continue
+            if name == self.primary.name:
+                self.driver = driver
+                guard = driver.drain_guard()
+                if guard:
+                    raise Refused(f"{name}: {guard}; wait for it, or end it now with "
+                                  f"failover.py --recover")  # fmt: skip
+            else:
+                self._held.append(driver)
 
     def _drift(self) -> str:
         assert self.driver is not None
@@ -241,8 +292,13 @@ class FailoverRun:
         phase.bound = f"traffic on {backup.name} <= {self.opt.bounds.max_switch_s}s, {self._loss()}"
         self._hook("drain")
 
+        guard_s = math.ceil(self.opt.hold + self.opt.guard_margin)
+
         def prepend() -> None:
             self.report.changed = True
+            changer.arm_guard(guard_s, self.owner)
+            self.report.guard = f"armed: {primary.name} ends the drain by itself after {guard_s}s"
+            self.stack.push(f"disarm the drain guard on {primary.name}", self._disarm_guard)
             self.stack.push(
                 f"remove the prepend on {primary.name}",
                 lambda: self._reconnecting(lambda c: c.set_prepend(primary.prepend_count)),
@@ -271,7 +327,17 @@ class FailoverRun:
         phase.timings["sessions_down_s"] = round(down, 3)
         self._done(phase, started, self._switch_problems(sw, None, self.opt.bounds.max_lost))
 
-    def _reconnecting(self, undo: Callable[[Changer], None]) -> None:
+    def _disarm_guard(self) -> None:
+        """The run undid the drain itself: stop the router's guard. Not when an undo failed:
+        then the guard is what still ends the drain, at the time it was armed for."""
+        if self.stack.failed:
+            self.report.guard = f"left armed on {self.primary.name}: an undo failed, so the " \
+                                "router ends the drain by itself when the guard fires"  # fmt: skip
+            return
+        self._reconnecting(lambda c: c.disarm_guard())
+        self.report.guard = "disarmed after the fail-back"
+
+    def _reconnecting(self, undo: Callable[[Changer], object]) -> None:
         """Run an undo; if the SSH session died during a long hold, reconnect and retry once."""
         assert self.driver is not None and self.changer is not None
         try:
@@ -363,7 +429,8 @@ class FailoverRun:
                 raise
 
         sw = self._measured(phase, unprepend, primary, backup, "failback", self.opt.switch_timeout)
-        phase.detail = f"sessions up after {up:.1f}s, prepend removed"
+        self.stack.pop(f"disarm the drain guard on {primary.name}").action()
+        phase.detail = f"sessions up after {up:.1f}s, prepend removed, drain guard disarmed"
         self._done(phase, started, self._switch_problems(sw, self.opt.bounds.max_switch_s,
                                                          self.opt.bounds.max_lost))  # fmt: skip
 
@@ -481,11 +548,13 @@ class FailoverRun:
         finally:
             report.undone = list(self.stack.done)
             report.undo_failed = list(self.stack.failed)
-            if self.driver is not None:
-                try:
-                    self.driver.close()
-                except Exception:
-                    log.debug("close failed", exc_info=True)
+            for driver in [self.driver, *self._held]:
+                if driver is not None:
+                    try:
+                        driver.close()
+                    except Exception:
+                        log.debug("close failed", exc_info=True)
+            self._vpc_lock.release()
 
 
 def run_failover(

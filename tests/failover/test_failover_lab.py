@@ -105,7 +105,7 @@ def test_timeout_while_draining_restores_the_primary(healthy_lab: Lab) -> None:
     report = _run(healthy_lab, switch_timeout=0.0)
     assert report.outcome == "aborted" and "timed out" in report.error
     assert report.phase("drain").status == "error"
-    assert report.undone == ["remove the prepend on r1"]
+    assert report.undone == ["remove the prepend on r1", "disarm the drain guard on r1"]
     assert report.restored is True
     assert_primary_restored(healthy_lab)
 

@@ -105,8 +105,12 @@ def test_vyos_commits_without_saving() -> None:
             self.router = router(platform="vyos")
             self.sent: list[str] = []
 
-        def commit_unsaved(self, lines: list[str]) -> None:
-            self.sent.extend(["<commit_unsaved>", *lines])
+        def commit_unsaved(self, lines: list[str], confirm_minutes: int | None = None) -> None:
+            self.sent.extend([f"<commit_unsaved confirm={confirm_minutes}>", *lines])
+
+        def confirm_unsaved(self) -> bool:
+            self.sent.append("<confirm_unsaved>")
+            return True
 
         def show(self, command: str) -> str:
             self.sent.append(command)
@@ -114,8 +118,36 @@ def test_vyos_commits_without_saving() -> None:
 
     drv = Driver()
     VyosChanger(drv).set_prepend(3)  # type: ignore[arg-type]
-    assert drv.sent[0] == "<commit_unsaved>" and "as-path" in drv.sent[1]
+    assert drv.sent[0] == "<commit_unsaved confirm=None>" and "as-path" in drv.sent[1]
     assert drv.sent[-2:] == ["reset bgp 169.254.10.1 soft out", "reset bgp 169.254.10.5 soft out"]
+
+    # The drain guard rides on the drain's own commit, as a commit-confirm in whole minutes;
+    # later commits are plain; the fail-back's disarm is a confirm without save.
+    drv.sent.clear()
+    changer = VyosChanger(drv)  # type: ignore[arg-type]
+    changer.arm_guard(130, "failover by test")
+    changer.set_prepend(3)
+    changer.set_shutdown(True)
+    assert changer.disarm_guard() is True
+    commits = [line for line in drv.sent if line.startswith("<")]
+    assert commits == ["<commit_unsaved confirm=3>", "<commit_unsaved confirm=None>",
+                       "<confirm_unsaved>"]  # fmt: skip
+
+
+def test_frr_drain_guard_runs_the_run_s_own_undos() -> None:
+    class GuardDriver(FakeFrrDriver):
+        def arm_drain_guard(self, script: str, seconds: int, owner: str) -> None:
+            self.commands.append(f"<guard {seconds}s by {owner}>\n{script}")
+
+    driver = GuardDriver(router())
+    FrrChanger(driver).arm_guard(25, "failover by test")  # type: ignore[arg-type]
+    (armed,) = driver.commands
+    head, sessions, prepend = armed.split("\n")
+    assert head == "<guard 25s by failover by test>"
+    assert "-c 'no neighbor 169.254.10.1 shutdown' -c 'no neighbor 169.254.10.5 shutdown'" in (
+        sessions
+    )
+    assert "-c 'no set as-path prepend'" in prepend and "soft out" in prepend
 
 
 def _records(spec: list[tuple[int, str, float]]) -> list[ProbeRecord]:
