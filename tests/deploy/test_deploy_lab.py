@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from lab_variants import lab_inventory_variant
 
+from tasks.cli import interruptible
 from tasks.deploy import DeployOptions, run_deploy
 from tasks.drivers import driver_for
 from tasks.health import post_check, snapshot
@@ -179,7 +180,13 @@ def test_connection_faults_fail_before_any_change(
     assert (running_frr(lab, "r2"), running_frr(lab, "r1")) == before
 
 
-def test_ctrl_c_during_post_check_rolls_back_and_leaves_no_timer(configured_lab: Lab) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],
+                         ids=["SIGINT", "SIGTERM", "SIGHUP"])  # fmt: skip
+def test_ctrl_c_during_post_check_rolls_back_and_leaves_no_timer(
+    configured_lab: Lab, signum: signal.Signals
+) -> None:
+    """Ctrl-C, a scheduler's SIGTERM and a dropped terminal's SIGHUP all roll back at once;
+    before, SIGTERM and SIGHUP killed deploy and left the change pending for the whole window."""
     lab = configured_lab
     lab.factory_reset("r2")
     before = running_frr(lab, "r2")
@@ -187,10 +194,16 @@ def test_ctrl_c_during_post_check_rolls_back_and_leaves_no_timer(configured_lab:
     def interrupt_when_applying(message: str) -> None:
         if "applying" in message:
             # What a terminal's Ctrl-C does: SIGINT to the process, KeyboardInterrupt in main.
-            threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+            threading.Timer(0.5, os.kill, (os.getpid(), signum)).start()
 
     nr = load(lab.config_file)
-    report = run_deploy(nr, DeployOptions(**FAST), progress=interrupt_when_applying)
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
+    interruptible()  # what deploy.py's main does
+    try:
+        report = run_deploy(nr, DeployOptions(**FAST), progress=interrupt_when_applying)
+    finally:
+        for s, handler in handlers.items():
+            signal.signal(s, handler)
     assert report.interrupted
     statuses = {o.host: o.status for o in report.outcomes}
     assert statuses == {"r2": "rolled_back", "r1": "skipped"}, report.outcomes
