@@ -36,7 +36,10 @@ from tasks.secrets import redact
 log = logging.getLogger(__name__)
 
 Status = Literal["pass", "fail", "warn", "skip", "error"]
-Severity = Literal["primary", "backup", "info"]
+#: Whose path a check concerns: ``primary`` (the path the traffic takes: a failure is exit 2),
+#: ``redundancy`` (one of the primary's tunnels while another carries the traffic: the path
+#: works and has lost its spare, exit 1), ``backup`` (exit 1), ``info``.
+Severity = Literal["primary", "redundancy", "backup", "info"]
 
 EXIT_HEALTHY, EXIT_DEGRADED, EXIT_PRIMARY, EXIT_UNVERIFIED = 0, 1, 2, 3
 
@@ -142,7 +145,36 @@ def router_checks(router: Router, state: RouterState) -> HostEvidence:
         evidence.advertisements.extend(_advertised_default(router, tunnel.name, peer, state, add))
         _received_vpc(router, target, peer, state, add)
     _nat(router, state, add)
+    _sa_without_session(evidence.checks)
+    if router.role == "primary":
+        _spare_tunnels(router, evidence.checks)
     return evidence
+
+
+def _sa_without_session(checks: list[Check]) -> None:
+    """An SA that reads "up" while the BGP session over it is down carries nothing: the far
+    end is gone and charon keeps the SA until DPD ends (up to the DPD timeout). Judge the
+    tunnel by what crosses it, not by the SA's bookkeeping."""
+    down = {c.target for c in checks if c.check == "bgp_session" and c.status == "fail"}
+    for c in checks:
+        if c.check == "ipsec_sa" and c.status == "pass" and c.target in down:
+            c.status = "fail"
+            c.detail += "; but the BGP session over it is down: nothing crosses this tunnel " \
+                        "(the SA stays listed until DPD ends)"  # fmt: skip
+
+
+def _spare_tunnels(router: Router, checks: list[Check]) -> None:
+    """A primary with at least one fully healthy tunnel still carries the traffic: failures
+    on its other tunnels are lost redundancy (degraded), not a broken primary path."""
+    targets = {f"{router.name}/{t.name}" for t in router.tunnels}
+    bad = {c.target for c in checks if c.status in ("fail", "error")}
+    healthy = targets - bad
+    if not healthy:
+        return
+    for c in checks:
+        if c.target in targets - healthy and c.severity == "primary" and c.status == "fail":
+            c.severity = "redundancy"
+            c.detail += f" (the primary carries the traffic on {', '.join(sorted(healthy))})"
 
 
 def _timers(

@@ -64,6 +64,10 @@ LOCK_OWNER = "/run/vpc-ha-change.owner"
 _RC = re.compile(r"__RC=(\d+)\s*$")
 
 
+#: What swanctl's own libstrongswan prints (on stderr, merged by the SSH terminal) for each
+#: plugin of its built-in list that this machine lacks. Noise, never the answer: left in, an
+#: empty ``--list-sas`` (no SA at all) read as "output in no known format".
+_PLUGIN_NOISE = re.compile(r"^plugin '[^']+': failed to load - .*(?:\n|$)", re.MULTILINE)
 _ADDRESS_LINE = re.compile(r"^address replace (\S+) dev (\S+)$", re.MULTILINE)
 
 
@@ -429,8 +433,9 @@ class FrrDriver:
         """Op commands: ``show ...`` goes to vtysh, ``swanctl`` to every tunnel's charon."""
         if command.startswith("show "):
             return self.sh(f"vtysh -c {shlex.quote(command)}")[1]
-        if command.startswith("swanctl ") and "--uri" not in command:
-            return self.sh(self._all_uris(command))[1]
+        if command.startswith("swanctl "):
+            text = self.sh(self._all_uris(command) if "--uri" not in command else command)[1]
+            return _PLUGIN_NOISE.sub("", text)
         return self.sh(command)[1]
 
     def file_mode(self, path: str) -> int | None:

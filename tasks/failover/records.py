@@ -147,7 +147,7 @@ def judge_prechecks(
     reasons = [
         f"{c.target} {c.check}: {c.status}: {c.detail}"
         for c in bad
-        if c.severity == "primary" or c.status == "error"
+        if c.severity in ("primary", "redundancy") or c.status == "error"
     ]
     healthy = [
         b
@@ -160,3 +160,11 @@ def judge_prechecks(
         why = "; ".join(f"{c.target} {c.check}: {c.detail}" for c in bad if c.severity == "backup")
         reasons.append(f"no healthy backup ({why}): the primary is the last healthy path")
     return healthy, reasons
+
+
+def new_problems(report: VerifyReport, known_failing: set[tuple[str, str]]) -> list[Check]:
+    """What the post-check holds against the test: every check that could not verify, and
+    every failure that was not already failing before the test began (a second backup that
+    was dead all along is the operator's problem, not a restore that failed)."""
+    return [c for c in report.checks if c.status == "error"
+            or (c.status == "fail" and (c.check, c.target) not in known_failing)]  # fmt: skip

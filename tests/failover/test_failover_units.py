@@ -8,7 +8,7 @@ import pytest
 
 from tasks.failover.observe import Switch, VgwWatch, observer_for, switch_of
 from tasks.failover.policy import FailoverError, FrrChanger, VyosChanger, prepend_line, table_of
-from tasks.failover.records import judge_prechecks
+from tasks.failover.records import judge_prechecks, new_problems
 from tasks.failover.undo import UndoStack, shielded
 from tasks.lab.probes import ProbeRecord
 from tasks.model import Router
@@ -329,3 +329,16 @@ def test_undo_reconnects_once_when_the_session_died() -> None:
     run._reconnecting(lambda c: c.set_shutdown(False))
     assert run.driver.opened == 1  # type: ignore[attr-defined]
     assert "no neighbor 169.254.10.1 shutdown" in run.driver.commands[0]  # type: ignore[attr-defined]
+
+
+def test_the_post_check_holds_only_new_problems_against_the_test() -> None:
+    """Issue 17 (11): a backup that was dead before the test (r3 here) made the post-check
+    poll for 90 s and exit 5 "primary NOT PROVEN RESTORED" while the primary was fine."""
+    before = VerifyReport([Check("ipsec_sa", "r3/tun1", "fail", "backup", "no SA"),
+                           Check("ipsec_sa", "r1/tun1", "pass", "primary", "up")])  # fmt: skip
+    known = {(c.check, c.target) for c in before.checks if c.status == "fail"}
+    assert new_problems(before, known) == []
+    after = VerifyReport([*before.checks, Check("bgp_session", "r1/tun2", "fail", "primary", "x"),
+                          Check("collect", "r2", "error", "backup", "timeout")])  # fmt: skip
+    assert [(c.check, c.target) for c in new_problems(after, known)] == [
+        ("bgp_session", "r1/tun2"), ("collect", "r2")]  # fmt: skip

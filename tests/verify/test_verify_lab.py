@@ -52,6 +52,34 @@ def test_backup_tunnel_down_is_degraded(configured_lab: Lab) -> None:
     assert all(sev == "backup" for _, _, sev in failing(report))
 
 
+def test_dead_backup_is_degraded_not_unverifiable(configured_lab: Lab) -> None:
+    """Every SA of the backup gone (both charons list nothing): degraded (1). Before, the
+    empty ``swanctl --list-sas`` read as a parse error and verify said "could not verify" (3)."""
+    lab = configured_lab
+    for tunnel in ("tun1", "tun2"):
+        uri = f"unix:///run/strongswan/{tunnel}/charon.vici"
+        lab.exec("r2", ["swanctl", "--unload-conn", "--name", tunnel, "--uri", uri])
+        lab.exec("r2", ["swanctl", "--terminate", "--ike", tunnel, "--force", "--uri", uri])
+    report = verify(lab.config_file)
+    assert report.exit_code == 1, [(c.check, c.target, c.status, c.detail) for c in report.checks
+                                   if c.status in ("fail", "error")]  # fmt: skip
+    assert ("ipsec_sa", "r2/tun1", "backup") in failing(report)
+    assert ("ipsec_sa", "r2/tun2", "backup") in failing(report)
+
+
+def test_primary_losing_one_tunnel_is_degraded_not_broken(configured_lab: Lab) -> None:
+    """r1's second tunnel down while its first carries the traffic: the primary path works and
+    has lost its redundancy (1), not "primary path broken" (2)."""
+    lab = configured_lab
+    uri = "unix:///run/strongswan/tun2/charon.vici"
+    lab.exec("r1", ["swanctl", "--unload-conn", "--name", "tun2", "--uri", uri])
+    lab.exec("r1", ["swanctl", "--terminate", "--ike", "tun2", "--force", "--uri", uri])
+    report = verify(lab.config_file)
+    assert report.exit_code == 1, failing(report)
+    assert ("ipsec_sa", "r1/tun2", "redundancy") in failing(report)
+    assert next(c for c in report.checks if c.check == "path_decision").status == "pass"
+
+
 def test_backup_with_wrong_timers_is_degraded(configured_lab: Lab) -> None:
     lab = configured_lab
     vtysh_config(lab, "r2", "router bgp 65010", "neighbor 169.254.10.9 timers 3 9")

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 from inventory_factory import base_hosts, write_inventory
 
+from tasks.collect import RouterState
 from tasks.inventory import load
 from tasks.model import Router
 from tasks.path_decision import Advertisement
-from tasks.verify import HostEvidence, path_checks
+from tasks.verify import HostEvidence, exit_code, path_checks, router_checks
 from tasks.verify_extra import data_plane
 
 
@@ -69,3 +70,57 @@ def test_path_check_without_a_routers_state_cannot_decide(routers: dict[str, Rou
     evidence = {"r1": HostEvidence("r1", [], [adv("r1", 0)])}
     [check] = path_checks(routers, evidence)
     assert check.status == "error" and "r2, r3" in check.detail
+
+
+def _state(router: Router, sa_up: dict[str, bool], established: dict[str, bool]) -> RouterState:
+    """A primary's parsed state: per tunnel, whether its SA reads up and its session is."""
+    neighbors, sas, advertised, received = [], [], {}, {}
+    for t in router.tunnels:
+        peer = str(t.aws_inside_address)
+        up = established[t.name]
+        neighbors.append({"address": peer, "remote_as": router.vpc.vgw.asn, "up_down": "00:01:00",
+                          "up_down_s": 60, "state": "Established" if up else "Active",
+                          "established": up, "prefixes_received": 1 if up else None,
+                          "prefixes_sent": 1, "description": None})  # fmt: skip
+        sas.append({"connection": t.name, "remote_address": str(t.outside_address),
+                    "state": "up" if sa_up[t.name] else "down", "up": sa_up[t.name],
+                    "encryption": None, "integrity": None})  # fmt: skip
+        if up:
+            advertised[peer] = {"paths": [{"prefix": "0.0.0.0/0", "as_path": [], "metric": 0}]}
+            received[peer] = {"paths": [{"prefix": str(n)} for n in router.vpc.networks]}
+    nat = "masquerade " + " ".join(str(n) for n in router.vpc.networks)
+    return RouterState(summary={"router_id": "1.1.1.1", "local_as": router.asn,
+                                "neighbors": neighbors},  # type: ignore[typeddict-item]
+                       sas=sas, advertised=advertised, received=received,  # type: ignore[arg-type]
+                       nat_text=nat)  # fmt: skip
+
+
+def test_a_primary_tunnel_down_while_the_other_carries_traffic_is_degraded(
+    routers: dict[str, Router],
+) -> None:
+    """Issue 17 (11): before, one dead tunnel of the primary was exit 2, "primary broken"."""
+    r1 = routers["r1"]
+    first, second = (t.name for t in r1.tunnels)
+    checks = router_checks(r1, _state(r1, {first: True, second: False},
+                                      {first: True, second: False})).checks  # fmt: skip
+    failed = [(c.check, c.target, c.severity) for c in checks if c.status == "fail"]
+    assert failed == [("ipsec_sa", f"r1/{second}", "redundancy"),
+                      ("bgp_session", f"r1/{second}", "redundancy")]  # fmt: skip
+    assert exit_code(checks) == 1
+    # Both tunnels down: the primary path is broken.
+    checks = router_checks(r1, _state(r1, {first: False, second: False},
+                                      {first: False, second: False})).checks  # fmt: skip
+    assert exit_code(checks) == 2
+    assert {c.severity for c in checks if c.status == "fail"} == {"primary"}
+
+
+def test_an_sa_that_reads_up_over_a_dead_session_is_not_ok(routers: dict[str, Router]) -> None:
+    """The far end gone: charon lists the SA as installed until DPD ends; before, verify said
+    "SA up" for it. Its session is down, so nothing crosses the tunnel."""
+    r1 = routers["r1"]
+    first, second = (t.name for t in r1.tunnels)
+    checks = router_checks(r1, _state(r1, {first: True, second: True},
+                                      {first: True, second: False})).checks  # fmt: skip
+    sa = next(c for c in checks if c.check == "ipsec_sa" and c.target == f"r1/{second}")
+    assert sa.status == "fail" and "nothing crosses this tunnel" in sa.detail
+    assert sa.severity == "redundancy"
