@@ -126,6 +126,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "may carry traffic in a drain, hold or fail-back (1)",
     )
     parser.add_argument(
+        "--abort-after-silence",
+        type=float,
+        default=2.0,
+        help="drain, maintenance and hold: abort and restore the primary when no traffic was "
+        "seen for this many seconds (2; router counters: at least 3 read intervals)",
+    )
+    parser.add_argument(
         "--no-aws",
         action="store_true",
         help="pre-checks and CloudWatch confirmation without the AWS API",
@@ -137,6 +144,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--rate must be in (0, 1000]")
     if not 0 <= args.hold <= 3600:
         parser.error("--hold must be in [0, 3600] seconds")
+    if not 0.5 <= args.abort_after_silence <= 600:
+        parser.error("--abort-after-silence must be in [0.5, 600] seconds")
     if not 10 <= args.guard_margin <= 3600:
         parser.error("--guard-margin must be in [10, 3600] seconds")
     if not 0 <= args.lock_wait <= 3600:
@@ -220,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         switch_timeout=args.switch_timeout,
         aws=not args.no_aws,
         guard_margin=args.guard_margin,
+        max_silence=args.abort_after_silence,
         lock_wait=args.lock_wait,
     )
     try:

@@ -69,6 +69,9 @@ class FailoverOptions:
     guard_margin: float = 120.0
     #: How long to wait for another run's change lock on a router of the VPC.
     lock_wait: float = 0.0
+    #: Drain, maintenance and hold: abort and restore the primary when no traffic was seen for
+    #: this long (a backup that dies silently while the VGW still sends it the traffic).
+    max_silence: float = 2.0
     aws: bool = True
     hook: Hook | None = None
     progress: Progress = stderr_progress

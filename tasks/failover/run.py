@@ -121,6 +121,7 @@ class FailoverRun:
         self.known_failing: set[tuple[str, str]] = set()
         self.backup: Router | None = None
         self._streams: list[Any] = []
+        self._phase_began: dict[str, float] = {}
         self._watch: VgwWatch | None = None
 
     # ---- plumbing ----------------------------------------------------------------------------
@@ -134,6 +135,7 @@ class FailoverRun:
     def _phase(self, name: str) -> PhaseResult:
         phase = PhaseResult(name, status="error")
         self.report.phases.append(phase)
+        self._phase_began[name] = time.monotonic()
         self._say(f"{name} ...")
         return phase
 
@@ -164,9 +166,22 @@ class FailoverRun:
             self._streams.remove(stream)
         stream.stop()
 
+    def _silence(self, stream: Any, where: str) -> None:
+        """Raise when the measurement has seen no traffic for longer than allowed: the path the
+        traffic should be on is dead (the VGW's choice alone would notice only at hold time)."""
+        last = stream.last_traffic()
+        if last is None:
+            return
+        # Router counters see traffic once per read interval: allow three of them.
+        limit = max(self.opt.max_silence, 3 * float(getattr(self.observer, "interval", 0.0)))
+        gap = time.monotonic() - last
+        if gap > limit:
+            raise FailoverError(f"no traffic seen for {gap:.1f}s {where} (limit {limit:g}s): "
+                                "restoring the primary")  # fmt: skip
+
     def _measured(
         self, phase: PhaseResult, action: Callable[[], None], to: Router, frm: Router,
-        point: str | None, timeout: float,
+        point: str | None, timeout: float, silence: bool = False,
     ) -> Switch:  # fmt: skip
         """Probe, run ``action`` (t0), wait until the VGW and the probes are on ``to``, settle."""
         assert self._watch is not None
@@ -178,15 +193,18 @@ class FailoverRun:
         if point:
             self._hook(point)
         sees_vgw = getattr(self.observer, "sees_vgw", False)
-        self._wait(
-            f"the {'VGW and the ' if sees_vgw else ''}traffic to be on {to.name}",
-            lambda: (
+
+        def arrived() -> bool:
+            if silence:
+                self._silence(stream, f"while moving the traffic to {to.name}")
+            return (
                 self._watch is not None
                 and (not sees_vgw or self._watch.current == to.name)
                 and stream.on(to.name, t0)
-            ),
-            timeout,
-        )
+            )
+
+        self._wait(f"the {'VGW and the ' if sees_vgw else ''}traffic to be on {to.name}",
+                   arrived, timeout)  # fmt: skip
         time.sleep(self.opt.settle)
         self._stop(stream)
         switch = stream.switch(t0, to.name, frm.name)
@@ -311,7 +329,8 @@ class FailoverRun:
             )
             changer.set_prepend(count)
 
-        sw = self._measured(phase, prepend, backup, primary, "drained", self.opt.switch_timeout)
+        sw = self._measured(phase, prepend, backup, primary, "drained", self.opt.switch_timeout,
+                            silence=True)  # fmt: skip
         phase.detail = f"prepend {count}x {primary.asn}"
         self._done(phase, started, self._switch_problems(sw, self.opt.bounds.max_switch_s,
                                                          self.opt.bounds.max_lost))  # fmt: skip
@@ -326,7 +345,8 @@ class FailoverRun:
             )
             changer.set_shutdown(True)
 
-        sw = self._measured(phase, shutdown, backup, backup, "maintenance", self.opt.switch_timeout)
+        sw = self._measured(phase, shutdown, backup, backup, "maintenance",
+                            self.opt.switch_timeout, silence=True)  # fmt: skip
         down = self._wait("the primary's sessions to go down", lambda: not self._established(),
                           10)  # fmt: skip
         phase.detail = f"neighbors {', '.join(peers(primary))} shut"
@@ -397,6 +417,7 @@ class FailoverRun:
                     f"the backup path was lost during the hold (VGW now uses "
                     f"{self._watch.current}): restoring the primary"
                 )
+            self._silence(stream, f"during the hold on {backup.name}")
             time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
         self._stop(stream)
         sw = stream.switch(t0, backup.name, backup.name)
@@ -544,6 +565,8 @@ class FailoverRun:
             for phase in report.phases:
                 if phase.status == "error" and not phase.detail:
                     phase.detail = report.error
+                if phase.status == "error" and not phase.seconds:  # how long until it failed
+                    phase.seconds = round(time.monotonic() - self._phase_began[phase.name], 3)
             if self.stack:
                 self._say("restoring the primary ...")
                 self.stack.unwind(self._say)

@@ -43,6 +43,10 @@ class Measurement(Protocol):
     def switch(self, t0: float, new: str, old: str) -> Switch:
         """The figures of a move from ``old`` to ``new`` commanded at ``t0`` (monotonic)."""
 
+    def last_traffic(self) -> float | None:
+        """When (monotonic) traffic was last seen on any router; None when this measurement
+        cannot tell while it runs (its evidence arrives afterwards)."""
+
 
 class Observer(Protocol):
     kind: str
@@ -87,9 +91,11 @@ class ProbeMeasurement:
         self.nat = dict(nat)
         self.basis = basis
         self._records: list[Any] | None = None
+        self._started = time.monotonic()
 
     def start(self) -> ProbeMeasurement:
         self.stream.start()
+        self._started = time.monotonic()
         return self
 
     def ready(self, baseline: float = 0.3) -> None:
@@ -102,6 +108,10 @@ class ProbeMeasurement:
     @property
     def records(self) -> list[Any]:
         return self._records if self._records is not None else list(self.stream.records)
+
+    def last_traffic(self) -> float | None:
+        records = self.records
+        return records[-1].received if records else self._started
 
     def on(self, router: str, since: float, count: int = 3) -> bool:
         recent = [r for r in self.records[-count:] if r.received >= since]

@@ -292,6 +292,13 @@ class CountersMeasurement:
     def stop(self) -> None:
         """The samplers keep running for the next phase; the observer closes them."""
 
+    def last_traffic(self) -> float | None:
+        """The end of the last interval in which any router carried the VPC's traffic (the
+        measurement's start while none has yet)."""
+        carrying = [i.end for i in self.observer.intervals(self.since)
+                    if i.rate >= self.observer.min_pps]  # fmt: skip
+        return max(carrying, default=self.since)
+
     def on(self, router: str, since: float, count: int = 2) -> bool:
         sampler = self.observer.samplers[router]
         mine = [i for i in sampler.intervals() if i.start >= since][-count:]

@@ -261,6 +261,10 @@ class SsmMeasurement(ProbeMeasurement):
             time.sleep(1)
         time.sleep(baseline)
 
+    def last_traffic(self) -> float | None:
+        """None: the agent's answers are collected after its run ends, not while it runs."""
+        return None
+
     def on(self, router: str, since: float, count: int = 3) -> bool:
         if time.monotonic() - self._asked < 2:
             return False

@@ -131,6 +131,34 @@ def test_refuses_when_the_only_backup_is_down(healthy_lab: Lab) -> None:
     assert_primary_restored(lab)
 
 
+def test_a_backup_that_dies_silently_during_the_hold_aborts_within_seconds(
+    healthy_lab: Lab,
+) -> None:
+    """r2 stops forwarding while its BGP sessions stay up, so the VGW keeps choosing it: only
+    the probes can tell. Before, nothing reacted until the hold ended (21-24 s at 20/s)."""
+    lab = healthy_lab
+    drop = "table ip vha_test {\n chain blackhole {\n  type filter hook forward priority -10;" \
+           " policy drop;\n }\n}\n"  # fmt: skip
+    began: list[float] = []
+
+    def blackhole_r2(point: str) -> None:
+        if point == "hold":
+            done = lab.exec("r2", ["nft", "-f", "-"], input=drop)
+            assert done.returncode == 0, done.stderr
+            began.append(time.monotonic())
+
+    try:
+        report = _run(lab, hold=30.0, hook=blackhole_r2, max_silence=2.0)
+    finally:
+        lab.exec("r2", ["nft", "delete", "table", "ip", "vha_test"])
+    assert report.outcome == "aborted" and "no traffic seen" in report.error, report.error
+    hold = report.phase("hold")
+    assert hold is not None and hold.seconds < 5, hold
+    assert report.restored is True, report.restore_detail
+    print(f"silent backup: the hold aborted after {hold.seconds:.1f}s")
+    assert_primary_restored(lab)
+
+
 def test_sigint_during_hold_restores_and_exits_130(healthy_lab: Lab) -> None:
     """A real Ctrl-C (SIGINT) to the runbook while the backup carries the traffic."""
     proc = subprocess.Popen(
