@@ -34,6 +34,8 @@ from tasks.drivers.frr_commands import (
     EMPTY_SWANCTL,
     FRR_CONF,
     FRR_RELOAD,
+    LIST_NFT,
+    NFT_APPLIED,
     apply_commands,
     vici_uri,
 )
@@ -69,6 +71,9 @@ _RC = re.compile(r"__RC=(\d+)\s*$")
 #: empty ``--list-sas`` (no SA at all) read as "output in no known format".
 _PLUGIN_NOISE = re.compile(r"^plugin '[^']+': failed to load - .*(?:\n|$)", re.MULTILINE)
 _ADDRESS_LINE = re.compile(r"^address replace (\S+) dev (\S+)$", re.MULTILINE)
+_LINK_LINE = re.compile(r"^link set dev (\S+) mtu (\d+)(?: up)?$")
+#: ``ip -o link show``: "7: ipsec0: <POINTOPOINT,MULTICAST,NOARP,UP,LOWER_UP> mtu 1419 ..."
+_LINK = re.compile(r"^\d+: ([^:@\s]+)(?:@\S+)?: <([^>]*)> mtu (\d+)", re.MULTILINE)
 
 
 def added_addresses_undo(previous: dict[str, str], candidate: dict[str, str]) -> str:
@@ -187,26 +192,52 @@ class FrrDriver:
             on_disk = self.read(f"{CONFIG_DIR}/{name}")
             is_loaded = re.search(rf"^{re.escape(t.name)}: ", loaded, re.MULTILINE)
             files[name] = on_disk if (on_disk and is_loaded) else EMPTY_SWANCTL
-        rc, _ = self.sh("nft list table ip vpc_ha >/dev/null 2>&1", check=False)
-        files["nftables.nft"] = (
-            (self.read(f"{CONFIG_DIR}/nftables.nft") or EMPTY_NFT) if rc == 0 else EMPTY_NFT
-        )
-        # Judge the file on disk by its own addresses, never by the candidate's.
-        addrs = self.sh("ip -o -4 addr show", check=False)[1]
-        on_disk = self.read(f"{CONFIG_DIR}/interfaces.ip")
-        listed = _ADDRESS_LINE.findall(on_disk or "")
-        in_force = bool(listed) and all(
-            re.search(rf"\b{re.escape(dev)}\s+inet {re.escape(addr)}\s", addrs)
-            for addr, dev in listed
-        )
-        devices = sorted({dev for _, dev in listed} | {t.interface for t in self.router.tunnels})
-        files["interfaces.ip"] = (
-            on_disk
-            if on_disk and in_force
-            else "".join(f"address flush dev {dev}\n" for dev in devices)
-        )
+        files["nftables.nft"] = self._live_nft()
+        files["interfaces.ip"] = self._live_interfaces()
         files["frr.conf"] = self.read(FRR_CONF) or ""
         return files
+
+    def _live_nft(self) -> str:
+        """The staged table when the live one is still what the last apply made; else the live
+        table itself (as a file that would restore it), so a drift shows in the diff and the
+        next deploy repairs it."""
+        rc, live = self.sh(f"{LIST_NFT} 2>/dev/null", check=False)
+        if rc != 0:
+            return EMPTY_NFT
+        applied = self.read(NFT_APPLIED)
+        staged = self.read(f"{CONFIG_DIR}/nftables.nft")
+        if staged and (applied is None or applied.strip() == live.strip()):
+            return staged  # applied is None: configured before this record existed
+        return f"{EMPTY_NFT}{live.strip()}\n"
+
+    def _live_interfaces(self) -> str:
+        """interfaces.ip as the live links and addresses are: each ``link set`` line with the
+        live MTU (and ``up`` only when the link is up), each address only when it is on its
+        device. Equal to the staged file exactly when nothing drifted."""
+        on_disk = self.read(f"{CONFIG_DIR}/interfaces.ip")
+        devices = {t.interface for t in self.router.tunnels}
+        if not on_disk:
+            return "".join(f"address flush dev {dev}\n" for dev in sorted(devices))
+        addrs = self.sh("ip -o -4 addr show", check=False)[1]
+        links = {m.group(1): (m.group(2), int(m.group(3)))
+                 for m in _LINK.finditer(self.sh("ip -o link show", check=False)[1])}  # fmt: skip
+        lines = []
+        for line in on_disk.splitlines():
+            link = _LINK_LINE.match(line)
+            address = _ADDRESS_LINE.match(line)
+            if link and link.group(1) in links:
+                flags, mtu = links[link.group(1)]
+                up = " up" if "UP" in flags.split(",") else ""
+                lines.append(f"link set dev {link.group(1)} mtu {mtu}{up}")
+            elif (
+                address
+                and re.search(
+                    rf"\b{re.escape(address.group(2))}\s+inet {re.escape(address.group(1))}\s",
+                    addrs,
+                )
+            ) or not (link or address):
+                lines.append(line)
+        return "".join(f"{line}\n" for line in lines)
 
     def loaded_connections(self) -> str:
         """``swanctl --list-conns`` of every tunnel's charon.

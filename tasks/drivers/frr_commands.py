@@ -26,6 +26,10 @@ FRR_RELOAD = "/usr/lib/frr/frr-reload.py"
 SWANCTL_DEFAULT_URI = "unix:///var/run/charon.vici"
 EMPTY_SWANCTL = "connections {\n}\n"
 EMPTY_NFT = "table ip vpc_ha\ndelete table ip vpc_ha\n"
+#: The table as nft itself lists it (``-s``: no counters) right after each apply: the
+#: evidence deploy's diff compares the live table with, so a rule changed out of band is seen.
+NFT_APPLIED = f"{CONFIG_DIR}/nftables.applied"
+LIST_NFT = "nft -s list table ip vpc_ha"
 
 #: Leaves the config as it was but runs bgpd's pending route-map update now: after a config
 #: change bgpd holds new sessions until its route-map delay timer (5 s) fires.
@@ -58,6 +62,7 @@ def apply_commands(
         commands.append(f"ip -batch {d}/interfaces.ip")
     if "nftables.nft" in files:
         commands.append(f"nft -f {d}/nftables.nft")
+        commands.append(f"{{ {LIST_NFT} 2>/dev/null || true; }} > {NFT_APPLIED}")
     for t in router.tunnels:
         name = f"swanctl/{t.name}.conf"
         if name in files:

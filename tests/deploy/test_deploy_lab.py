@@ -81,6 +81,34 @@ def test_factory_lab_is_configured_by_deploy_and_second_run_changes_nothing(
     assert all(not o.diff for o in again.outcomes)
 
 
+def test_out_of_band_drift_is_seen_and_repaired(configured_lab: Lab) -> None:
+    """Issue 17 (7): deploy compares the live MTU, addresses and nft table with the intent.
+    Before, an MTU changed by hand and a deleted MSS-clamp rule both read as "unchanged"."""
+    lab = configured_lab
+    deploy(lab.config_file)  # records the table as this deploy applied it
+    lab.exec("r2", ["ip", "link", "set", "dev", "ipsec0", "mtu", "1300"])
+    rules = lab.exec("r2", ["nft", "-a", "list", "chain", "ip", "vpc_ha", "forward"]).stdout
+    handle = next(line.rsplit("# handle ", 1)[1] for line in rules.splitlines()
+                  if 'oifname "ipsec0" tcp flags syn' in line)  # fmt: skip
+    done = lab.exec("r2", ["nft", "delete", "rule", "ip", "vpc_ha", "forward", "handle", handle])
+    assert done.returncode == 0, done.stderr
+
+    dry = deploy(lab.config_file, dry_run=True)
+    r2 = next(o for o in dry.outcomes if o.host == "r2")
+    assert r2.status == "would_change", r2
+    assert "-link set dev ipsec0 mtu 1300 up" in r2.diff and "+link set dev ipsec0 mtu" in r2.diff
+    assert "running/nftables.nft" in r2.diff
+
+    fixed = deploy(lab.config_file)
+    assert next(o for o in fixed.outcomes if o.host == "r2").status == "changed"
+    link = lab.exec("r2", ["ip", "-o", "link", "show", "dev", "ipsec0"]).stdout
+    assert " mtu 1300 " not in link
+    clamp = lab.exec("r2", ["nft", "list", "chain", "ip", "vpc_ha", "forward"]).stdout
+    assert 'oifname "ipsec0" tcp flags syn' in clamp
+    again = deploy(lab.config_file)
+    assert [o.status for o in again.outcomes] == ["unchanged", "unchanged"]
+
+
 def test_dry_run_shows_masked_diff_and_changes_nothing(configured_lab: Lab) -> None:
     lab = configured_lab
     lab.factory_reset("r2")
