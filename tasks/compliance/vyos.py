@@ -310,16 +310,17 @@ def _ipsec(tree: Tree, cfg: DeviceConfig) -> None:
         )
     for group, esp in node(ipsec, "esp-group").items():
         pfs = value(esp, "pfs") or "enable"
+        esp_dh: str | None
         if pfs == "disable":
-            dh: str | None = "none"
+            esp_dh = "none"
         elif pfs.startswith("dh-group"):
-            dh = pfs.removeprefix("dh-group")
+            esp_dh = pfs.removeprefix("dh-group")
         else:  # "enable": VyOS uses the IKE group's DH group
-            ike = esp_to_ike.get(group) or next(iter(ike_dh), "")
-            dh = ike_dh.get(ike)
+            ike_name = esp_to_ike.get(group) or next(iter(ike_dh), "")
+            esp_dh = ike_dh.get(ike_name)
         for _n, prop in node(esp, "proposal").items():
             cfg.proposals.append(
-                Proposal("esp", group, value(prop, "encryption"), value(prop, "hash"), dh)
+                Proposal("esp", group, value(prop, "encryption"), value(prop, "hash"), esp_dh)
             )
 
 

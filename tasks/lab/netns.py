@@ -58,7 +58,8 @@ def finish(procs: Iterable[subprocess.Popen], check: bool = True) -> None:
     for proc in procs:
         _out, err = proc.communicate(proc._lab_input)  # type: ignore[attr-defined]
         if check and proc.returncode != 0:
-            errors.append(f"{' '.join(proc.args[:3])}: {err.strip()[:600]}")  # type: ignore[index]
+            args = [str(a) for a in proc.args[:3]]  # type: ignore[index]
+            errors.append(f"{' '.join(args)}: {err.strip()[:600]}")
     if errors:
         raise LabError("ip -batch failed:\n" + "\n".join(errors))
 

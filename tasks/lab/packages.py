@@ -128,11 +128,11 @@ def owners(paths: Iterable[str]) -> dict[str, str]:
         if "diversion" not in package:
             for name in listed.split(", "):
                 by_name[name.strip()] = package.split(",")[0].split(":")[0].strip()
-    found = {}
+    found: dict[str, str] = {}
     for path, candidates in names.items():
-        package = next((by_name[n] for n in candidates if n in by_name), None)
-        if package:
-            found[path] = package
+        owner = next((by_name[n] for n in candidates if n in by_name), None)
+        if owner:
+            found[path] = owner
     return found
 
 

@@ -235,10 +235,11 @@ def load_topology(path: str | Path | None = None, routers: int | None = None) ->
     if routers is not None:
         if routers < 1:
             raise LabError("--routers must be at least 1")
-        specs = [{"name": "r1", "role": "primary"}] + [
+        first: dict[str, object] = {"name": "r1", "role": "primary"}
+        specs = [first] + [
             {"name": f"r{i}", "role": "backup", "rank": i - 1} for i in range(2, routers + 1)
         ]
-        return Topology(routers=specs)
+        return Topology.model_validate({"routers": specs})
     path = Path(path) if path else DEFAULT_TOPOLOGY
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

@@ -32,7 +32,8 @@ def _minute(t: dt.datetime, up: bool = False) -> dt.datetime:
 
 def metric_queries(routers: Mapping[str, Router]) -> tuple[list[dict[str, Any]], dict[str, tuple]]:
     """GetMetricData queries, two per tunnel, and query id -> (router, tunnel, metric)."""
-    queries, ids = [], {}
+    queries: list[dict[str, Any]] = []
+    ids: dict[str, tuple] = {}
     for r in sorted(routers.values(), key=lambda r: r.name):
         for t in r.tunnels:
             for metric in METRICS:
