@@ -86,8 +86,12 @@ def test_apply_commands_order_and_paths() -> None:
     commands = apply.apply_commands(router, files)
     assert commands[0] == "ip -batch /etc/vpc-ha/interfaces.ip"
     assert commands[1] == "nft -f /etc/vpc-ha/nftables.nft"
-    assert commands[2].startswith("swanctl --load-all --clear --file /etc/vpc-ha/swanctl/tun1.conf")
-    assert commands[2].endswith("--uri unix:///run/strongswan/tun1/charon.vici")
+    # then the table as nft lists it, the evidence a later diff compares the live table with
+    assert commands[2] == (
+        "{ nft -s list table ip vpc_ha 2>/dev/null || true; } > /etc/vpc-ha/nftables.applied"
+    )
+    assert commands[3].startswith("swanctl --load-all --clear --file /etc/vpc-ha/swanctl/tun1.conf")
+    assert commands[3].endswith("--uri unix:///run/strongswan/tun1/charon.vici")
     assert any("frr-reload.py --reload" in c for c in commands)
     assert apply.apply_commands(router, files, "/tmp/x/")[0] == "ip -batch /tmp/x/interfaces.ip"
     assert any("swanctl --initiate --child tun2" in c for c in commands)
