@@ -22,6 +22,7 @@ from __future__ import annotations
 import fcntl
 import getpass
 import os
+import re
 import socket
 import time
 from pathlib import Path
@@ -115,18 +116,21 @@ _STARTED = time.time()
 
 
 class LocalChangeLock:
-    """A router's change lock on this machine (a ``flock`` on ``/run/lock/vpc-ha/<host>``),
+    """A router's change lock on this machine (a ``flock`` on ``/run/lock/vpc-ha/<key>``),
     for platforms whose CLI cannot hold one on the router itself.
 
     It serialises the runs of one machine; across machines such a platform relies on its own
-    refusal of a second pending commit-confirm.
+    refusal of a second pending commit-confirm. ``key`` names the device (its management
+    address and port), not the inventory's name for it: two inventories that both call a
+    router "r1" are not one router, and two names for one address are.
     """
 
     DIRECTORY = Path("/run/lock/vpc-ha")
 
-    def __init__(self, host: str) -> None:
+    def __init__(self, host: str, key: str | None = None) -> None:
         self.host = host
-        self.path = self.DIRECTORY / f"{host}.lock"
+        safe = re.sub(r"[^A-Za-z0-9_.:-]", "_", key or host)
+        self.path = self.DIRECTORY / f"{safe}.lock"
         self._fd: int | None = None
 
     def acquire(self, owner: str, wait: float = 0) -> None:

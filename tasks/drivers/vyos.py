@@ -137,7 +137,7 @@ class VyosDriver:
         self._in_config = False
         self._pending_confirm = False
         self._op_prompt = self._conf_prompt = self._any_prompt = ""
-        self._lock = LocalChangeLock(host.name)
+        self._lock = LocalChangeLock(host.name, key=f"{host.hostname}-{host.port or 22}")
 
     # ---- connection ------------------------------------------------------------------------
     def open(self) -> None:

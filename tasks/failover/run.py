@@ -113,7 +113,7 @@ class FailoverRun:
                                      observer=observer.kind, basis=observer.basis)  # fmt: skip
         self.stack = UndoStack()
         self.owner = run_owner("failover")
-        self._vpc_lock = LocalChangeLock(f"vpc-{vpcs[0]}")
+        self._vpc_lock = LocalChangeLock(vpcs[0], key=f"vpc-{vpcs[0]}")
         self._held: list[PlatformDriver] = []  # backups' sessions, holding their change locks
         self.driver: PlatformDriver | None = None
         self.changer: Changer | None = None

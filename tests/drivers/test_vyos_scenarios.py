@@ -292,3 +292,46 @@ def test_failover_drain_and_restore_sequences(site: Callable[..., Site], version
     finally:
         driver.close()
     assert r1.config_equals(original), "restored to the original config"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_failover_drain_guard_is_a_commit_confirm_the_fail_back_cancels(
+    site: Callable[..., Site], version: str
+) -> None:
+    """Issue 17: the drain is armed on the router itself. On VyOS the drain's commit is a
+    ``commit-confirm`` (whole minutes); the fail-back's ``confirm`` stops it without ``save``.
+    If the run dies instead, the timer fires and VyOS reboots to the saved config, which has
+    no drain (the scripted device's expiry follows VyOS's: B2.1 timer expiry)."""
+    s = site(version)
+    assert s.deploy("r1", "r2")[0] == 0
+    r1 = s.servers["r1"]
+    original = s.intended("r1")
+    driver = driver_for(load(s.config).inventory.hosts["r1"])
+    driver.open()
+    try:
+        changer = VyosChanger(driver)
+        changer.arm_guard(130, "failover by test")
+        r1.commands.clear()
+        changer.set_prepend(4)
+        assert "commit-confirm 3" in r1.commands and "save" not in r1.commands
+        assert r1.timer_pending, "the guard is armed with the drain's own commit"
+        changer.set_shutdown(True)
+        assert r1.timer_pending
+        changer.set_shutdown(False)
+        changer.set_prepend(0)  # the fail-back, then the disarm
+        r1.commands.clear()
+        assert changer.disarm_guard() is True
+        assert r1.commands == ["configure", "confirm", "exit"], r1.commands
+        assert not r1.timer_pending and r1.config_equals(original, "saved")
+        assert r1.config_equals(original)
+
+        # The run dies after the drain: the router's own timer ends it (a reboot on VyOS).
+        changer.arm_guard(60, "failover by test")
+        changer.set_prepend(4)
+        changer.set_shutdown(True)
+    finally:
+        driver.close()
+    assert not r1.config_equals(original)
+    assert r1.timer_pending
+    r1.cli.expire_timer()
+    assert r1.config_equals(original), "the reboot to the saved config ended the drain"
