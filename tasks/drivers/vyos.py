@@ -59,6 +59,7 @@ from typing import ClassVar
 
 from netmiko.base_connection import BaseConnection
 from netmiko.exceptions import NetmikoTimeoutException, ReadTimeout
+from netmiko.vyos.vyos_ssh import VyOSSSH
 from nornir.core.inventory import Host
 from paramiko.ssh_exception import SSHException
 
@@ -120,6 +121,23 @@ CONFIRM_QUESTION = r"(?:Proceed ?\?|\[Y/n\]|\[confirm\])\s*$"
 TIMER_EFFECT = "VyOS reboots the router to its saved config when the confirm window ends"
 
 
+#: The end of a VyOS login: the op-mode prompt ``user@host:~$ `` (``root@host:~# ``).
+LOGIN_PROMPT = r"[$#]\s*$"
+
+
+class VyosSession(VyOSSSH):
+    """netmiko's ``vyos`` session, set up by waiting for the login prompt.
+
+    netmiko's own set-up reads the channel until it has been quiet for 2 s, on every
+    connection; this one reads until the op-mode prompt, as netmiko's base class recommends
+    (``_test_channel_read(pattern=...)``). The rest of the set-up is netmiko's: base prompt,
+    ``set terminal width 512``, ``set terminal length 0``.
+    """
+
+    def _test_channel_read(self, count: int = 40, pattern: str = "") -> str:
+        return super()._test_channel_read(count=count, pattern=pattern or LOGIN_PROMPT)
+
+
 @register
 class VyosDriver:
     """One VyOS router. Not thread-safe: one driver per host, as Nornir runs them."""
@@ -142,7 +160,7 @@ class VyosDriver:
     # ---- connection ------------------------------------------------------------------------
     def open(self) -> None:
         """Connect; prompts are learned from the device, never assumed. Raises ConnectError."""
-        self._conn = connect(self.host, self.device_type)
+        self._conn = connect(self.host, self.device_type, VyosSession)
         base = re.escape(self._conn.base_prompt)
         # op mode "vyos@vyos:~$ " or, for root, "root@vyos:~# "; configure mode "vyos@vyos# "
         self._op_prompt = rf"{base}:[^\n]*[$#]\s*$"

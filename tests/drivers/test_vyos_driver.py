@@ -7,8 +7,8 @@ conversation of each driver method, and it fails on demand (set error, commit er
 connection) while the connection faults use real sockets (a closed port, a wrong password, a
 changed host key).
 
-netmiko's vyos session set-up idles 2 s reading the channel, so tests share one session to the
-main scripted device and reset its state between tests.
+The conversation tests share one session to the main scripted device and reset its state
+between tests (a session survives each method, as it does between deploy's steps).
 """
 
 from __future__ import annotations
