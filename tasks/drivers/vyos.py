@@ -199,7 +199,7 @@ class VyosDriver:
         # prompt fools into sending an extra "exit", and which idles 2 s reading the channel.
         try:
             self._conn.write_channel("exit" + self._conn.RETURN)
-        except (OSError, SSHException) as exc:
+        except (OSError, EOFError, SSHException) as exc:  # a dying transport raises EOFError
             log.debug("%s: logout: %s", self.host.name, exc)
         finally:
             try:  # the router may close its end on "exit" first: closing ours then raises

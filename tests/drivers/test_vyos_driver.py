@@ -540,3 +540,22 @@ def test_close_survives_the_router_closing_first(tmp_path: Path) -> None:
     driver._conn = Gone()  # type: ignore[assignment]
     driver.close()
     assert driver._conn is None
+
+
+def test_close_survives_a_transport_that_died_first(tmp_path: Path) -> None:
+    """A router that dropped the session: paramiko's send of "exit" raises EOFError."""
+
+    class Dead:
+        RETURN = "\n"
+
+        def write_channel(self, data: str) -> None:
+            raise EOFError
+
+        def paramiko_cleanup(self) -> None:
+            pass
+
+    driver = driver_for(make_host(tmp_path, 1))
+    assert isinstance(driver, VyosDriver)
+    driver._conn = Dead()  # type: ignore[assignment]
+    driver.close()
+    assert driver._conn is None
