@@ -358,6 +358,32 @@ def test_dropped_connection_is_a_driver_error(
     assert server.active == set(), "the session died before anything was committed"
 
 
+def test_a_closed_session_is_reported_as_closed(
+    scripted_vyos: object, tmp_path: Path, psks: dict[str, str]
+) -> None:
+    """The router dropping the session ends the wait at once (no prompt will ever come), with
+    the default command timeout: the error says the session was closed, not "no answer"."""
+    server = scripted_vyos(drop_on="show")  # type: ignore[operator]
+    driver = driver_for(make_host(tmp_path, server.port))
+    driver.open()
+    try:
+        with pytest.raises(DriverError, match=r"no answer to 'show': the router closed the SSH"):
+            driver.show("show version")
+    finally:
+        driver.close()
+
+
+def test_no_expected_prompt_is_a_timeout_error(dev: tuple[ScriptedVyos, VyosDriver]) -> None:
+    """An answer without the expected prompt is waited for until the timeout, then an error;
+    the session stays usable (the next command reads from its own echo on)."""
+    server, driver = dev
+    server.script.show["show version"] = "Version:          VyOS 1.4.0"
+    with pytest.raises(DriverError, match=r"no answer to 'show': no prompt within 0.3 s"):
+        driver._run("show version", expect="a prompt VyOS never prints", timeout=0.3)
+    assert driver.show("show version") == "Version:          VyOS 1.4.0"
+    assert server.commands == ["show version", "show version"]
+
+
 # ---- the '#' prompt trap ----------------------------------------------------------------------
 def test_root_prompt_does_not_fool_the_driver(
     scripted_vyos: object, tmp_path: Path, psks: dict[str, str]
