@@ -16,6 +16,7 @@ with the tests' netmiko settings (``global_delay_factor`` 0.1, ``fast_cli``). Ti
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import statistics
 import sys
@@ -85,6 +86,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
+    # The scripted server's side of a closed session ("Connection reset by peer"): not news.
+    logging.getLogger("paramiko").setLevel(logging.CRITICAL)
     for var in PSK_ENV.values():
         os.environ.setdefault(var, f"bench-{var.lower()}-0000")
     with tempfile.TemporaryDirectory() as tmp, ScriptedVyos(Script(running=FACTORY)) as server:
