@@ -123,8 +123,9 @@ CONFIRM_QUESTION = r"(?:Proceed ?\?|\[Y/n\]|\[confirm\])\s*$"
 TIMER_EFFECT = "VyOS reboots the router to its saved config when the confirm window ends"
 
 
-#: The end of a VyOS login: the op-mode prompt ``user@host:~$ `` (``root@host:~# ``).
-LOGIN_PROMPT = r"[$#]\s*$"
+#: The end of a VyOS login: the op-mode prompt ``user@host:~$ `` (``root@host:~# ``) last in
+#: what was read. Not just a final ``$``/``#``: a login banner of ``####`` lines must not pass.
+LOGIN_PROMPT = r"@[^\s@]+:[^\n]*[$#] ?\Z"
 
 
 class VyosSession(VyOSSSH):
