@@ -1,5 +1,6 @@
 """Bad input found before any device: each case is refused with exit 2, naming host, field and
-fix, and no runbook opens an SSH session (ConnectHandler is replaced by a recorder).
+fix, and no runbook opens an SSH session (``tasks.drivers.ssh.open_session``, where every
+session is opened, is replaced by a recorder).
 
 These are the cases the inventory model let through (issue 17, item 13 and 10): YAML and
 plugin errors, unknown groups, top-level typos, booleans for numbers, holdtime 0, shared
@@ -42,11 +43,11 @@ def connects(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every SSH session a runbook tries to open (none is opened)."""
     tried: list[str] = []
 
-    def refuse(**params: Any) -> None:
+    def refuse(params: dict[str, Any], session_class: object = None) -> None:
         tried.append(str(params.get("host")))
         raise OSError("test: no connection")
 
-    monkeypatch.setattr("tasks.drivers.ssh.ConnectHandler", refuse)
+    monkeypatch.setattr("tasks.drivers.ssh.open_session", refuse)
     return tried
 
 

@@ -77,13 +77,25 @@ def refuse_documentation_address(host: Host, address: str) -> None:
         )
 
 
-def connect(host: Host, device_type: str) -> BaseConnection:
+def open_session(
+    params: dict[str, Any], session_class: type[BaseConnection] | None = None
+) -> BaseConnection:
+    """The one place a netmiko session is opened: ``session_class`` (a subclass of netmiko's
+    class for the device type) or, by default, netmiko's own class for ``device_type``."""
+    if session_class is None:
+        return ConnectHandler(**params)
+    return session_class(**params)
+
+
+def connect(
+    host: Host, device_type: str, session_class: type[BaseConnection] | None = None
+) -> BaseConnection:
     """Open a netmiko session, turning every way it can fail into :class:`ConnectError`."""
     params = netmiko_params(host, device_type)
     where = f"{host.name} ({params['host']}:{params['port']})"
     refuse_documentation_address(host, str(params["host"]))
     try:
-        return ConnectHandler(**params)
+        return open_session(params, session_class)
     except NetmikoAuthenticationException as exc:
         raise ConnectError(
             f"{where}: authentication failed for user {params['username']!r}; check the "
@@ -109,6 +121,8 @@ def connect(host: Host, device_type: str) -> BaseConnection:
                 "router's verified key to the known-hosts file"
             ) from cause
         raise ConnectError(f"{where}: unreachable ({_first_line(exc)})") from exc
+    except ReadTimeout as exc:
+        raise ConnectError(f"{where}: logged in, but no prompt came ({_first_line(exc)})") from exc
     except (SSHException, OSError, ValueError) as exc:
         raise ConnectError(f"{where}: SSH failed: {_first_line(exc)}") from exc
 

@@ -55,10 +55,13 @@ from __future__ import annotations
 import logging
 import math
 import re
+import select
+import time
 from typing import ClassVar
 
 from netmiko.base_connection import BaseConnection
-from netmiko.exceptions import NetmikoTimeoutException, ReadTimeout
+from netmiko.exceptions import NetmikoBaseException
+from netmiko.vyos.vyos_ssh import VyOSSSH
 from nornir.core.inventory import Host
 from paramiko.ssh_exception import SSHException
 
@@ -120,6 +123,28 @@ CONFIRM_QUESTION = r"(?:Proceed ?\?|\[Y/n\]|\[confirm\])\s*$"
 TIMER_EFFECT = "VyOS reboots the router to its saved config when the confirm window ends"
 
 
+#: The end of a VyOS login: the op-mode prompt ``user@host:~$ `` (``root@host:~# ``) last in
+#: what was read. Not just a final ``$``/``#``: a login banner of ``####`` lines must not pass.
+LOGIN_PROMPT = r"@[^\s@]+:[^\n]*[$#] ?\Z"
+
+
+class VyosSession(VyOSSSH):
+    """netmiko's ``vyos`` session, set up by waiting for the login prompt.
+
+    netmiko's own set-up reads the channel until it has been quiet for 2 s, on every
+    connection; this one reads until the op-mode prompt, as netmiko's base class recommends
+    (``_test_channel_read(pattern=...)``). The rest of the set-up is netmiko's: base prompt,
+    ``set terminal width 512``, ``set terminal length 0``.
+    """
+
+    def _test_channel_read(self, count: int = 40, pattern: str = "") -> str:
+        return super()._test_channel_read(count=count, pattern=pattern or LOGIN_PROMPT)
+
+
+class _SessionLost(Exception):
+    """The router closed the SSH session (or the transport died) while we waited."""
+
+
 @register
 class VyosDriver:
     """One VyOS router. Not thread-safe: one driver per host, as Nornir runs them."""
@@ -142,7 +167,7 @@ class VyosDriver:
     # ---- connection ------------------------------------------------------------------------
     def open(self) -> None:
         """Connect; prompts are learned from the device, never assumed. Raises ConnectError."""
-        self._conn = connect(self.host, self.device_type)
+        self._conn = connect(self.host, self.device_type, VyosSession)
         base = re.escape(self._conn.base_prompt)
         # op mode "vyos@vyos:~$ " or, for root, "root@vyos:~# "; configure mode "vyos@vyos# "
         self._op_prompt = rf"{base}:[^\n]*[$#]\s*$"
@@ -180,7 +205,7 @@ class VyosDriver:
         # prompt fools into sending an extra "exit", and which idles 2 s reading the channel.
         try:
             self._conn.write_channel("exit" + self._conn.RETURN)
-        except (OSError, SSHException) as exc:
+        except (OSError, EOFError, SSHException) as exc:  # a dying transport raises EOFError
             log.debug("%s: logout: %s", self.host.name, exc)
         finally:
             try:  # the router may close its end on "exit" first: closing ours then raises
@@ -500,22 +525,21 @@ class VyosDriver:
         """Send one line and read until ``expect`` (default: any VyOS prompt).
 
         Returns the output without the echoed command; without the trailing prompt and
-        ``[edit]`` lines unless ``keep_prompt``. Transport failures become DriverError.
+        ``[edit]`` lines unless ``keep_prompt``. Transport failures, a closed session and no
+        prompt within ``timeout`` (default :attr:`command_timeout`) become DriverError.
         """
         if self._conn is None:
             raise DriverError(f"{self.host.name}: not connected (call open() first)")
         log.debug("%s: > %s", self.host.name, redact(command))
+        wait = timeout or self.command_timeout
         try:
-            raw = str(
-                self._conn.send_command(
-                    command,
-                    expect_string=expect or self._any_prompt,
-                    read_timeout=timeout or self.command_timeout,
-                    strip_prompt=False,
-                    strip_command=True,
-                )
-            )
-        except (ReadTimeout, NetmikoTimeoutException, SSHException, OSError) as exc:
+            raw = self._converse(command, expect or self._any_prompt, wait)
+        except TimeoutError:
+            raise DriverError(
+                f"{self.host.name}: no answer to {redact(command).split()[0]!r}: no prompt "
+                f"within {wait:g} s"
+            ) from None
+        except (_SessionLost, NetmikoBaseException, SSHException, OSError, EOFError) as exc:
             raise DriverError(
                 f"{self.host.name}: no answer to {redact(command).split()[0]!r}: "
                 f"{redact(_first_line(exc))}"
@@ -529,6 +553,49 @@ class VyosDriver:
             if line.strip() != "[edit]" and not prompt_line.fullmatch(line.strip())
         ]
         return "\n".join(kept)
+
+    def _converse(self, command: str, expect: str, wait: float) -> str:
+        """Type ``command``, read its echo, then read until ``expect`` matches; the output
+        without the echo line.
+
+        What netmiko's ``send_command`` does with ``cmd_verify`` and ``expect_string`` (anything
+        before the echo, such as the extra prompt after 1.3's one-key ``[confirm]``, answered
+        an earlier line and is dropped), but woken by the channel as soon as data arrives,
+        instead of polling it every 10-25 ms, and ended as soon as the session closes instead
+        of at the timeout.
+        """
+        assert self._conn is not None
+        conn = self._conn
+        deadline = time.monotonic() + wait
+        echo = command.strip()
+        conn.write_channel(conn.normalize_cmd(command))
+        out = ""
+        if echo:
+            while (at := out.find(echo)) < 0:
+                out += self._read_more(deadline)
+            out = out[at:]
+        while not re.search(expect, out):
+            out += self._read_more(deadline)
+        return str(conn.strip_command(command, out))
+
+    def _read_more(self, deadline: float) -> str:
+        """What the channel has (netmiko's read: line feeds normalised, logged); waits for
+        data until ``deadline``. Raises TimeoutError, or _SessionLost once the router closed
+        the session."""
+        assert self._conn is not None
+        conn = self._conn
+        while not (data := conn.read_channel()):
+            channel = conn.remote_conn
+            transport = channel.get_transport()
+            if channel.closed or channel.eof_received or not transport or not transport.is_active():
+                raise _SessionLost("the router closed the SSH session")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            select.select([channel], [], [], remaining)  # a paramiko Channel is selectable
+            if channel.recv_stderr_ready():  # never with a PTY (netmiko ignores it too): drained
+                channel.recv_stderr(65536)  # so that select() does not return at once again
+        return str(data)
 
 
 def config_lines(candidate: dict[str, str]) -> list[str]:

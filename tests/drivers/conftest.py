@@ -16,11 +16,26 @@ if str(HERE.parent) not in sys.path:
 
 from scripted_vyos import Script, ScriptedVyos  # noqa: E402
 
+from tasks.drivers.base import LocalChangeLock  # noqa: E402
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "scripted_device: runs against a scripted SSH server, not a real router"
     )
+
+
+@pytest.fixture(autouse=True)
+def private_change_locks(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The VyOS driver's change locks in a directory of this test's own.
+
+    The scripted routers are named r1 and r2, like the lab's: in the machine-wide
+    ``/run/lock/vpc-ha`` their locks would collide with a lab run or another checkout's test
+    run on this machine (a LockedError that fails the test, or blocks the other run).
+    """
+    monkeypatch.setattr(LocalChangeLock, "DIRECTORY", tmp_path_factory.mktemp("locks"))
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ conversation of each driver method, and it fails on demand (set error, commit er
 connection) while the connection faults use real sockets (a closed port, a wrong password, a
 changed host key).
 
-netmiko's vyos session set-up idles 2 s reading the channel, so tests share one session to the
-main scripted device and reset its state between tests.
+The conversation tests share one session to the main scripted device and reset its state
+between tests (a session survives each method, as it does between deploy's steps).
 """
 
 from __future__ import annotations
@@ -358,6 +358,32 @@ def test_dropped_connection_is_a_driver_error(
     assert server.active == set(), "the session died before anything was committed"
 
 
+def test_a_closed_session_is_reported_as_closed(
+    scripted_vyos: object, tmp_path: Path, psks: dict[str, str]
+) -> None:
+    """The router dropping the session ends the wait at once (no prompt will ever come), with
+    the default command timeout: the error says the session was closed, not "no answer"."""
+    server = scripted_vyos(drop_on="show")  # type: ignore[operator]
+    driver = driver_for(make_host(tmp_path, server.port))
+    driver.open()
+    try:
+        with pytest.raises(DriverError, match=r"no answer to 'show': the router closed the SSH"):
+            driver.show("show version")
+    finally:
+        driver.close()
+
+
+def test_no_expected_prompt_is_a_timeout_error(dev: tuple[ScriptedVyos, VyosDriver]) -> None:
+    """An answer without the expected prompt is waited for until the timeout, then an error;
+    the session stays usable (the next command reads from its own echo on)."""
+    server, driver = dev
+    server.script.show["show version"] = "Version:          VyOS 1.4.0"
+    with pytest.raises(DriverError, match=r"no answer to 'show': no prompt within 0.3 s"):
+        driver._run("show version", expect="a prompt VyOS never prints", timeout=0.3)
+    assert driver.show("show version") == "Version:          VyOS 1.4.0"
+    assert server.commands == ["show version", "show version"]
+
+
 # ---- the '#' prompt trap ----------------------------------------------------------------------
 def test_root_prompt_does_not_fool_the_driver(
     scripted_vyos: object, tmp_path: Path, psks: dict[str, str]
@@ -538,5 +564,24 @@ def test_close_survives_the_router_closing_first(tmp_path: Path) -> None:
     driver = driver_for(make_host(tmp_path, 1))
     assert isinstance(driver, VyosDriver)
     driver._conn = Gone()  # type: ignore[assignment]
+    driver.close()
+    assert driver._conn is None
+
+
+def test_close_survives_a_transport_that_died_first(tmp_path: Path) -> None:
+    """A router that dropped the session: paramiko's send of "exit" raises EOFError."""
+
+    class Dead:
+        RETURN = "\n"
+
+        def write_channel(self, data: str) -> None:
+            raise EOFError
+
+        def paramiko_cleanup(self) -> None:
+            pass
+
+    driver = driver_for(make_host(tmp_path, 1))
+    assert isinstance(driver, VyosDriver)
+    driver._conn = Dead()  # type: ignore[assignment]
     driver.close()
     assert driver._conn is None
