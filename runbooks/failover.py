@@ -41,9 +41,12 @@ EPILOG = """exit codes:
   1    the test ran and the primary is restored, but a phase missed its bound (time or loss)
   2    bad input (inventory, options, --mode hard off the lab); nothing touched
   3    refused by the pre-checks (primary path or every backup unhealthy); nothing changed
-  4    aborted by an error or timeout; the primary was restored and verified
+  4    aborted by an error or timeout: before any change ("nothing was changed"), or after
+       one, with the primary restored and verified (the report says which)
   5    RESTORE NOT PROVEN: an undo failed or verify is not healthy afterwards; see the report
-  130  interrupted (Ctrl-C / SIGTERM); the primary was restored and verified
+  130  interrupted (Ctrl-C / SIGTERM): before any change ("nothing was changed"), or after
+       one, with the primary restored and verified (the report says which)
+  An observer this machine cannot run (the lab's without root) is bad input: exit 2.
 """
 
 
@@ -164,6 +167,8 @@ def render(report: FailoverReport) -> str:
     if report.restored is not None:
         state = "restored" if report.restored else "NOT PROVEN RESTORED"
         lines.append(f"primary {state}: {report.restore_detail}")
+    if not report.changed and report.outcome in ("aborted", "interrupted"):
+        lines += ["", "nothing was changed on any router: the run stopped before the drain"]
     verdict = report.outcome.upper().replace("_", " ")
     lines += ["", f"{verdict}{': ' + report.error if report.error else ''} "
               f"(exit {report.exit_code})"]  # fmt: skip

@@ -297,3 +297,21 @@ def test_undo_reconnects_once_when_the_session_died() -> None:
     run._reconnecting(lambda c: c.set_shutdown(False))
     assert run.driver.opened == 1  # type: ignore[attr-defined]
     assert "no neighbor 169.254.10.1 shutdown" in run.driver.commands[0]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("outcome", ["aborted", "interrupted"])
+def test_an_abort_before_any_change_says_nothing_was_changed(outcome: str) -> None:
+    """Issue 17: failover exited 4, whose documented meaning is 'primary restored', when the
+    pre-check failed and nothing had been touched. The report and --help now tell the truth."""
+    from script_loader import load_runbook
+
+    from tasks.failover.records import FailoverReport
+
+    runbook = load_runbook("failover")
+    report = FailoverReport("vpc-a", "drain", "r1", outcome=outcome, error="r2 did not answer")
+    text = runbook.render(report)
+    assert "nothing was changed" in text.lower(), text
+    assert "restored" not in text, text
+    code = {"aborted": "4", "interrupted": "130"}[outcome]
+    line = next(x for x in runbook.EPILOG.splitlines() if x.strip().startswith(code + " "))
+    assert "nothing was changed" in line or "nothing changed" in line, line
