@@ -281,7 +281,9 @@ class Wan(_Strict):
 class Router(_Strict):
     """Everything the templates and checks need to know about one customer router."""
 
-    name: str
+    #: The inventory host name: recorded on the router as its identity (quoted in VyOS set
+    #: lines, written to a file on Linux), so only a plain identifier is taken.
+    name: str = Field(pattern=SAFE_ID)
     platform: Platform
     role: Role
     rank: int = Field(default=0, ge=0, le=16)
