@@ -280,6 +280,7 @@ def verify_router(task: Task) -> Result:
     try:
         driver.open()
         state = collect_state(driver)
+        pending = driver.pending_change()
     except Exception as exc:
         detail = redact(f"{type(exc).__name__}: {exc}".splitlines()[0])
         evidence = HostEvidence(
@@ -288,7 +289,15 @@ def verify_router(task: Task) -> Result:
         return Result(host=task.host, result=evidence)
     finally:
         driver.close()
-    return Result(host=task.host, result=router_checks(router, state))
+    evidence = router_checks(router, state)
+    if pending:
+        # A killed deploy's change: what verify sees now reverts by itself (issue 17, item 3).
+        evidence.checks.append(
+            Check("pending_change", router.name, "fail", severity_of(router),
+                  f"{pending}; keep it with deploy.py --confirm --hosts {router.name}, or undo "
+                  f"it now with deploy.py --rollback --hosts {router.name}")
+        )  # fmt: skip
+    return Result(host=task.host, result=evidence)
 
 
 def exit_code(checks: Iterable[Check]) -> int:
