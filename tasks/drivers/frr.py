@@ -10,7 +10,7 @@ The same apply-then-confirm contract as VyOS's ``commit-confirm``, built on Linu
   surviving our SSH session), then writes and applies the candidate.
 - ``confirm`` disarms the timer; the candidate's frr.conf already is ``/etc/frr/frr.conf``.
 
-Identity: ``apply`` records the inventory host name in ``/etc/vpc-ha/identity``; ``open``
+Identity: ``confirm`` records the inventory host name in ``/etc/vpc-ha/identity``; ``open``
 refuses a router that recorded another name (:func:`tasks.drivers.base.check_identity`), and
 ``diff`` shows a router that recorded none (or, with ``--adopt``, another) as a change.
 - ``rollback`` disarms the timer and runs ``rollback.sh`` now.
@@ -60,7 +60,7 @@ TIMER_PID = f"{CONFIG_DIR}/rollback.pid"
 ROLLBACK_SH = f"{CONFIG_DIR}/rollback.sh"
 ROLLBACK_LOG = f"{CONFIG_DIR}/rollback.log"
 ROLLBACK_DEADLINE = f"{CONFIG_DIR}/rollback.deadline"  # epoch seconds the timer fires at
-#: The inventory host name this router was deployed as (written by apply, checked by open).
+#: The inventory host name this router was deployed as (written by confirm, checked by open).
 IDENTITY_FILE = f"{CONFIG_DIR}/identity"
 #: The change lock: held (flock on fd 9) by the login shell of the session that changes the
 #: router, so it is the router's own lock, shared by every operator's machine, and it ends with
@@ -365,8 +365,6 @@ class FrrDriver:
             f"echo $! > {TIMER_PID}.new && mv -f {TIMER_PID}.new {TIMER_PID} )"
         )
         self._write_all(candidate, CONFIG_DIR)
-        self.write(IDENTITY_FILE, f"{self.host.name}\n", mode=0o644)
-        self._identity = self.host.name
         for command in apply_commands(self.router, candidate, CONFIG_DIR):
             rc, out = self.sh(command, check=False, timeout=90)
             if rc != 0:
@@ -397,6 +395,10 @@ class FrrDriver:
                     else ""
                 )
             )
+        # The change is kept: from now on this router is the inventory's host (a rolled-back
+        # change, e.g. a failed --adopt, records nothing).
+        self.write(IDENTITY_FILE, f"{self.host.name}\n", mode=0o644)
+        self._identity = self.host.name
 
     def rollback(self) -> None:
         self._disarm()

@@ -70,3 +70,17 @@ def test_adopt_accepts_a_repurposed_device(driver: FrrDriver) -> None:
     driver.adopt = True
     driver.open()
     assert driver.identity() == "r2"
+
+
+def test_confirming_a_change_records_the_identity_and_a_rollback_does_not(
+    driver: FrrDriver,
+) -> None:
+    driver.open()
+    written: dict[str, str] = {}
+    driver._disarm = lambda: True  # type: ignore[method-assign]
+    driver.write = lambda path, text, mode=0o600: written.update({path: text})  # type: ignore[method-assign]
+    driver.sh = lambda command, check=True, timeout=60.0: (0, "")  # type: ignore[method-assign]
+    driver.rollback()
+    assert frr.IDENTITY_FILE not in written
+    driver.confirm()
+    assert written[frr.IDENTITY_FILE] == "r1\n"
