@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tasks import PROJECT_ROOT
-from tasks.lab import control
+from tasks.lab import control, preflight
 from tasks.lab.topology import LabError, load_topology
 from tasks.report import table
 
@@ -73,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         ("failover", failover),
     ]
     code = 0
+    problem = preflight.root_problem("the demo (it builds the lab)")
+    if problem:  # before the lab's lock (root's) and before anything is built or run
+        print(f"demo: {problem}: sudo make demo", file=sys.stderr)
+        return EXIT_LAB
     try:
         with control.session_lock(timeout=args.lock_timeout):
             topo = load_topology()

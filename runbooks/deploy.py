@@ -62,6 +62,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--output-dir", type=Path, help="with --render-only: write DIR/<host>/")
     parser.add_argument(
+        "--adopt",
+        action="store_true",
+        help="deploy to a device that was deployed as another router (re-purposed): its "
+        "recorded identity is replaced by this inventory's host name. Without it such a device "
+        "is refused at the connection ('says it is r1'), before anything is read or changed",
+    )
+    parser.add_argument(
         "--confirm-timeout",
         type=int,
         default=300,
@@ -144,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             settle_timeout=args.settle_timeout,
             primary_first=args.primary_first,
             lock_wait=args.lock_wait,
+            adopt=args.adopt,
             snapshot=snapshot,
             post_check=post_check,
         )

@@ -51,9 +51,12 @@ EPILOG = """exit codes:
   2    bad input (inventory, options, --mode hard off the lab); nothing touched
   3    refused: the pre-checks failed (primary path or every backup unhealthy), a drain is
        already in force, or another run holds a router's change lock; nothing changed
-  4    aborted by an error or timeout; the primary was restored and verified
+  4    aborted by an error or timeout: before any change ("nothing was changed"), or after
+       one, with the primary restored and verified (the report says which)
   5    RESTORE NOT PROVEN: an undo failed or verify is not healthy afterwards; see the report
-  130  interrupted (Ctrl-C / SIGTERM / SIGHUP); the primary was restored and verified
+  130  interrupted (Ctrl-C / SIGTERM / SIGHUP): before any change ("nothing was changed"), or
+       after one, with the primary restored and verified (the report says which)
+  An observer this machine cannot run (the lab's without root) is bad input: exit 2.
 
 --recover: 0 the primary path is verified healthy; 5 not proven (see the report); 2 bad input;
   3 another run holds the primary's change lock.
@@ -206,6 +209,8 @@ def render(report: FailoverReport) -> str:
     if report.restored is not None:
         state = "restored" if report.restored else "NOT PROVEN RESTORED"
         lines.append(f"primary {state}: {report.restore_detail}")
+    if not report.changed and report.outcome in ("aborted", "interrupted"):
+        lines += ["", "nothing was changed on any router: the run stopped before the drain"]
     verdict = report.outcome.upper().replace("_", " ")
     lines += ["", f"{verdict}{': ' + report.error if report.error else ''} "
               f"(exit {report.exit_code})"]  # fmt: skip

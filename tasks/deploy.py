@@ -70,6 +70,9 @@ class DeployOptions:
     post_check: PostCheck | None = None
     #: Seconds to wait for another run's change lock on a router before giving up on it.
     lock_wait: float = 0.0
+    #: Accept devices whose recorded identity is another router's (re-purposed), and record
+    #: the inventory's name on them (``deploy.py --adopt``).
+    adopt: bool = False
 
     def __post_init__(self) -> None:
         least = math.ceil(self.settle_timeout) + APPLY_MARGIN
@@ -177,6 +180,7 @@ def deploy_router(
         begun = time.monotonic()
         candidate = render_router(router, reveal_secrets=True)
         driver = driver_for(task.host)
+        driver.adopt = options.adopt
         driver.open()
         if not options.dry_run:
             # Before the diff: what is diffed, applied and confirmed is this run's alone.

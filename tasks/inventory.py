@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import logging
 import re
+import typing
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -21,7 +22,7 @@ from nornir import InitNornir
 from nornir.core import Nornir
 from nornir.core.exceptions import PluginNotRegistered
 from nornir.core.inventory import Host
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAMLError
 
 from tasks.errors import InventoryError, InventoryProblem, ToolkitError
@@ -127,10 +128,57 @@ def _problems_from(
             value = _lookup(payload, loc)
         if err["type"] == "missing":
             value = "<missing>"
-        elif isinstance(value, dict):
+        message = _with_fix(err["type"], loc, value, message)
+        if isinstance(value, dict):
             value = _short(value)
         problems.append(InventoryProblem(host, _field_path(loc) or "<host>", value, message))
     return problems
+
+
+def _model_at(loc: list[str | int]) -> type[BaseModel] | None:
+    """The model class that holds the field at ``loc`` (``["tunnels", 0, "psk"]`` -> Tunnel)."""
+    model: Any = Router
+    for item in loc[:-1]:
+        if isinstance(item, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(item)
+        if field is None:
+            return None
+        inner = field.annotation
+        for arg in (*typing.get_args(inner), inner):
+            args = typing.get_args(arg) or (arg,)
+            found = next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)),
+                         None)  # fmt: skip
+            if found is not None:
+                model = found
+                break
+        else:
+            return None
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _with_fix(kind: str, loc: list[str | int], value: object, message: str) -> str:
+    """pydantic's wording, plus what to write instead where pydantic does not say it."""
+    last = loc[-1] if loc else ""
+    if kind == "extra_forbidden":
+        model = _model_at(loc)
+        known = [f for f in (model.model_fields if model else {}) if f != "memory"]
+        close = difflib.get_close_matches(str(last), known, n=2, cutoff=0.6)
+        hint = (f"did you mean {' or '.join(map(repr, close))}?" if close
+                else f"known: {', '.join(known)}")  # fmt: skip
+        return f"unknown field; {hint}"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        if last == "psk":
+            return ("must be a reference such as {env: VAR}, {file: PATH}, {ssm: /name} or "
+                    "{secretsmanager: id}; plain-text keys are not accepted")  # fmt: skip
+        model = _model_at([*loc, "x"])
+        fields = ", ".join(model.model_fields) if model else "its fields"
+        if last == "wan":
+            return "must be a mapping of interface and address ({interface: eth0, address: ...})"
+        return f"must be a mapping of {fields}, not {type(value).__name__}"
+    if kind == "literal_error" and last == "vyos_syntax" and isinstance(value, int | float):
+        return f'{message}: quote it: vyos_syntax: "{value}" (YAML reads 1.4 as a number)'
+    return message
 
 
 def _lookup(payload: Any, loc: list[str | int]) -> object:
@@ -332,37 +380,120 @@ def _anchored_inventory(config_file: Path) -> dict[str, Any]:
     return {"inventory": {"plugin": plugin, "options": options}}
 
 
-def undefined_groups(options: dict[str, Any]) -> None:
-    """Refuse hosts that name a group the group file does not define, naming both.
+#: What a Nornir SimpleInventory host or group entry may hold (anything else is a typo that
+#: Nornir would silently ignore: ``hostnme:`` leaves the router without its address).
+ENTRY_KEYS = ("hostname", "port", "username", "password", "platform", "groups", "data",
+              "connection_options")  # fmt: skip
 
-    Nornir's SimpleInventory raises a bare ``KeyError('vpc-x')`` for this, which says neither
-    which host nor which file.
+
+def undefined_groups(options: dict[str, Any]) -> None:
+    """Refuse what Nornir's SimpleInventory would crash on or silently ignore in the host and
+    group files, naming host (or group), field and fix: groups that are not defined (Nornir
+    raises a bare ``KeyError('vpc-x')``), unknown entry keys, and ports or group lists of the
+    wrong type.
     """
     hosts_file, groups_file = options.get("host_file"), options.get("group_file")
-    if not hosts_file or not Path(hosts_file).is_file():
+    for key in ("host_file", "group_file", "defaults_file"):
+        named = options.get(key)
+        if isinstance(named, str) and not Path(named).is_file():
+            raise ToolkitError(
+                f"inventory file {named} (inventory.options.{key}) not found: fix the path "
+                "(a relative path is relative to the Nornir config's folder)"
+            )
+    if not hosts_file:
         return
-    try:
-        hosts = yaml.safe_load(Path(hosts_file).read_text(encoding="utf-8")) or {}
-        groups = {}
-        if groups_file and Path(groups_file).is_file():
-            groups = yaml.safe_load(Path(groups_file).read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ToolkitError(f"cannot read the inventory: not valid YAML: {exc}") from exc
+    hosts = _read_yaml(Path(hosts_file))
+    groups = _read_yaml(Path(groups_file)) if groups_file and Path(groups_file).is_file() else {}
+    defaults_file = options.get("defaults_file")
+    if defaults_file and Path(defaults_file).is_file():
+        _read_yaml(Path(defaults_file))
     if not isinstance(hosts, dict) or not isinstance(groups, dict):
-        raise ToolkitError(f"{hosts_file} and {groups_file} must each map names to entries")
+        raise ToolkitError(
+            f"{hosts_file} and {groups_file} must each map names to entries "
+            "(name: {hostname: ..., groups: [...], data: {...}})"
+        )
     problems = []
-    for name, entry in hosts.items():
-        for group in (entry or {}).get("groups") or [] if isinstance(entry, dict) else []:
-            if group not in groups:
-                problems.append(
-                    InventoryProblem(
-                        str(name), "groups", group,
-                        f"group {group!r} is not defined in {groups_file} (defined: "
-                        f"{', '.join(sorted(map(str, groups))) or 'none'})",
-                    )
-                )  # fmt: skip
+    for kind, entries in (("host", hosts), ("group", groups)):
+        for name, entry in entries.items():
+            problems.extend(_entry_problems(str(name), kind, entry, groups, groups_file))
     if problems:
         raise InventoryError(problems)
+
+
+def _read_yaml(path: Path) -> Any:
+    """One inventory file's YAML; a syntax error names the file, line and column."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ToolkitError(
+            f"cannot read {path}: not valid YAML ({where.strip() or 'syntax'}: {problem}); "
+            "fix the YAML syntax there"
+        ) from exc
+    except OSError as exc:
+        raise ToolkitError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def _entry_problems(
+    name: str, kind: str, entry: Any, groups: dict[str, Any], groups_file: str | None
+) -> list[InventoryProblem]:
+    if entry is None:
+        entry = {}
+    if not isinstance(entry, dict):
+        return [
+            InventoryProblem(
+                name,
+                "<entry>",
+                _short_value(entry),
+                f"a {kind} entry must be a mapping (hostname, groups, data ...)",
+            )
+        ]
+    problems = []
+    for key in sorted(set(map(str, entry)) - set(ENTRY_KEYS)):
+        close = difflib.get_close_matches(key, ENTRY_KEYS, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(ENTRY_KEYS)}"
+        where = "host" if kind == "host" else "group"
+        problems.append(InventoryProblem(name, key, "<set>",
+                                         f"unknown {where} entry field; {hint} (router settings "
+                                         "go under data:)"))  # fmt: skip
+    port = entry.get("port")
+    if port is not None and (isinstance(port, bool) or not isinstance(port, int)
+                             or not 1 <= port <= 65535):  # fmt: skip
+        rule = (
+            "must be a number, not true/false"
+            if isinstance(port, bool)
+            else "the SSH port must be a number 1..65535 (default 22: leave it out)"
+        )
+        problems.append(InventoryProblem(name, "port", port, rule))
+    member_of = entry.get("groups")
+    if member_of is not None and not (
+        isinstance(member_of, list) and all(isinstance(g, str) for g in member_of)
+    ):
+        problems.append(
+            InventoryProblem(
+                name,
+                "groups",
+                _short_value(member_of),
+                "must be a list of group names, e.g. [vyos, vpc-prod]",
+            )
+        )
+        member_of = []
+    for group in member_of or []:
+        if group not in groups:
+            problems.append(
+                InventoryProblem(
+                    name, "groups", group,
+                    f"group {group!r} is not defined in {groups_file} (defined: "
+                    f"{', '.join(sorted(map(str, groups))) or 'none'})",
+                )
+            )  # fmt: skip
+    return problems
+
+
+def _short_value(value: Any) -> object:
+    return _short(value) if isinstance(value, dict) else value
 
 
 def router_of(host: Host) -> Router:

@@ -100,6 +100,22 @@ class Vpc(_Strict):
     networks: list[ipaddress.IPv4Network] = Field(min_length=1)
     vgw: Vgw = Vgw()
 
+    @field_validator("networks", mode="before")
+    @classmethod
+    def _network_addresses(cls, value: object) -> object:
+        # 10.0.0.1/24 is an address in a network, not the network: name the one meant.
+        for item in value if isinstance(value, list) else []:
+            if isinstance(item, str):
+                try:
+                    ipaddress.IPv4Network(item, strict=True)
+                except ValueError as exc:
+                    try:
+                        meant = ipaddress.IPv4Network(item, strict=False)
+                    except ValueError:
+                        raise ValueError(f"{item!r} is not an IPv4 network ({exc})") from exc
+                    raise ValueError(f"{item!r} has host bits set; write {meant}") from exc
+        return value
+
 
 class Bgp(_Strict):
     """eBGP timers and how a backup is made less preferred to AWS."""
@@ -265,7 +281,9 @@ class Wan(_Strict):
 class Router(_Strict):
     """Everything the templates and checks need to know about one customer router."""
 
-    name: str
+    #: The inventory host name: recorded on the router as its identity (quoted in VyOS set
+    #: lines, written to a file on Linux), so only a plain identifier is taken.
+    name: str = Field(pattern=SAFE_ID)
     platform: Platform
     role: Role
     rank: int = Field(default=0, ge=0, le=16)
@@ -300,6 +318,13 @@ class Router(_Strict):
         names = [t.name for t in self.tunnels]
         if len(set(names)) != len(names):
             raise ValueError("tunnels: tunnel names must be unique on a router")
+        for index, tunnel in enumerate(self.tunnels[1:], start=1):
+            first = next(i for i, t in enumerate(self.tunnels) if t.interface == tunnel.interface)
+            if first != index:
+                raise ValueError(
+                    f"tunnels[{index}].interface: already the interface of tunnels[{first}]: "
+                    "each tunnel needs its own interface (e.g. vti0 and vti1)"
+                )
         if self.med > MAX_MED:
             raise ValueError(
                 f"bgp.med_per_rank: rank {self.rank} x {self.bgp.med_per_rank} = MED {self.med}, "

@@ -313,6 +313,7 @@ def verify_router(task: Task) -> Result:
         driver.open()
         state = collect_state(driver)
         guard = driver.drain_guard()
+        pending = driver.pending_change()
     except Exception as exc:
         detail = redact(f"{type(exc).__name__}: {exc}".splitlines()[0])
         evidence = HostEvidence(
@@ -325,6 +326,13 @@ def verify_router(task: Task) -> Result:
     if guard:
         # Not a failure by itself: while the drain is really in force the path decision fails.
         evidence.checks.append(Check("drain_guard", router.name, "warn", "info", guard))
+    if pending:
+        # A killed deploy's change: what verify sees now reverts by itself (issue 17, item 3).
+        evidence.checks.append(
+            Check("pending_change", router.name, "fail", severity_of(router),
+                  f"{pending}; keep it with deploy.py --confirm --hosts {router.name}, or undo "
+                  f"it now with deploy.py --rollback --hosts {router.name}")
+        )  # fmt: skip
     return Result(host=task.host, result=evidence)
 
 

@@ -88,3 +88,21 @@ def configured_lab(lab: Lab) -> Iterator[Lab]:
             driver.close()
         lab.configure(router)
     lab.wait_ready(configured=True, timeout=60)
+
+
+@pytest.fixture(autouse=True)
+def _private_router_locks(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Non-lab tests take routers' change locks in a folder of their own.
+
+    The scripted routers are called r1, r2 ... like the lab's and every other test session's:
+    with the machine-wide ``/run/lock/vpc-ha`` another session's deploy of its r1 made this
+    session's deploy of a scripted r1 fail with "another run ... is changing this router".
+    """
+    if "lab" not in request.keywords:
+        from tasks.drivers.base import LocalChangeLock
+
+        monkeypatch.setattr(LocalChangeLock, "DIRECTORY", tmp_path_factory.mktemp("locks"))

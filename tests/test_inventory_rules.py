@@ -81,7 +81,7 @@ RULES = [
     ("mtu-too-big", set_data("r1", "tunnel_mtu", 1500), "r1", "tunnel_mtu", "less than or equal"),
     ("mss-over-mtu", set_data("r1", "mss_clamp", 1400), "r1", "mss_clamp", "tunnel_mtu - 40"),
     ("psk-plain-text", set_tunnel("r1", 0, "psk", "hunter2-plain"), "r1", "tunnels[0].psk",
-     "valid dictionary"),
+     "plain-text keys are not accepted"),
     ("psk-two-sources", set_tunnel("r1", 1, "psk", {"env": "A", "file": "/x"}), "r1",
      "tunnels[1].psk", "exactly one of"),
     ("outside-not-ip", set_tunnel("r3", 0, "outside_address", "vpn.example"), "r3",

@@ -153,3 +153,29 @@ def test_the_checker_does_refuse_what_vyos_refuses() -> None:
     assert invalid_lines(
         "1.4", ["set vpn ipsec ike-group AWS-IKE dead-peer-detection action 'hold'"]
     )
+
+
+#: What keeps a VyOS tunnel retrying for ever after an AWS-side outage, per version (issue 17
+#: item 6): the peer initiates (1.3 vpn-config.pl: auto=start + keyingtries=%forever; 1.4
+#: swanctl peer.j2: keyingtries = 0 + start_action = start), DPD restarts a dead peer, and a
+#: CHILD_SA the AWS end closes is re-initiated (close-action: 1.3 'restart', 1.4 'start').
+RETRY_FOR_EVER = {
+    "1.3": {"close-action": "restart", "dead-peer-detection action": "restart"},
+    "1.4": {"close-action": "start", "dead-peer-detection action": "restart"},
+}
+
+
+@pytest.mark.parametrize("syntax", SYNTAXES)
+def test_rendered_ipsec_retries_for_ever(syntax: str) -> None:
+    router = Router.model_validate({**BASE, "vyos_syntax": syntax})
+    lines = render_router(router)["config.set"].splitlines()
+    wanted = [f"set vpn ipsec ike-group AWS-IKE {node} '{value}'"
+              for node, value in RETRY_FOR_EVER[syntax].items()]  # fmt: skip
+    peers = [t.name if syntax == "1.4" else str(t.outside_address) for t in router.tunnels]
+    wanted += [f"set vpn ipsec site-to-site peer {p} connection-type 'initiate'" for p in peers]
+    missing = [line for line in wanted if line not in lines]
+    assert missing == [], f"VyOS {syntax} does not render {missing}"
+    assert invalid_lines(syntax, wanted) == []
+    # The other version's close-action word is refused by this version's schema: per version.
+    other = RETRY_FOR_EVER["1.4" if syntax == "1.3" else "1.3"]["close-action"]
+    assert invalid_lines(syntax, [f"set vpn ipsec ike-group AWS-IKE close-action '{other}'"])

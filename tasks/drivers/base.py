@@ -51,6 +51,39 @@ class CommitError(DriverError):
         self.rolled_back = rolled_back
 
 
+class IdentityError(ConnectError):
+    """The device that answered is not the router the inventory names; nothing was read or
+    changed on it."""
+
+
+#: Where each platform records which inventory host a device is (written by deploy).
+IDENTITY_RECORD = {
+    "frr": "/etc/vpc-ha/identity",
+    "vyos": "policy route-map TO-AWS description 'vpc-ha router <host>'",
+}
+
+
+def check_identity(host: Host, says: str | None, adopt: bool = False) -> None:
+    """Refuse a device whose recorded identity is another router's.
+
+    ``says`` is the host name the device recorded at its last deploy (None: never deployed,
+    a factory router, accepted; deploy records it). ``adopt`` accepts any identity: the
+    operator re-purposed the device and deploy records the new one.
+
+    Raises:
+        IdentityError: naming the inventory host, what the device says it is, and the fix.
+    """
+    if says is None or says == host.name or adopt:
+        return
+    where = f"{host.hostname}:{host.port or 22}"
+    raise IdentityError(
+        f"{host.name}: the device at {where} says it is {says!r}, not {host.name!r}; nothing was "
+        f"read or changed. Fix the inventory's hostname/port for {host.name} if they point at "
+        f"{says}; if this device really is {host.name} now (re-purposed), run deploy.py "
+        f"--hosts {host.name} --adopt to record its new identity"
+    )
+
+
 class LockedError(DriverError):
     """Another run holds the router's change lock: nothing was changed."""
 
@@ -66,9 +99,13 @@ class PlatformDriver(Protocol):
     platform: ClassVar[str]
     host: Host
     router: Router
+    #: Accept a device whatever identity it recorded (deploy.py --adopt).
+    adopt: bool
 
     def open(self) -> None:
-        """Connect (SSH). Raises :class:`ConnectError`."""
+        """Connect (SSH) and check that the device is this router (:func:`check_identity`),
+        before anything is read or changed. Raises :class:`ConnectError`
+        (:class:`IdentityError`)."""
 
     def close(self) -> None:
         """Disconnect; safe to call twice."""

@@ -9,6 +9,10 @@ The same apply-then-confirm contract as VyOS's ``commit-confirm``, built on Linu
   and a ``rollback.sh`` that re-applies it, arms a timer (``setsid sleep N && rollback.sh``,
   surviving our SSH session), then writes and applies the candidate.
 - ``confirm`` disarms the timer; the candidate's frr.conf already is ``/etc/frr/frr.conf``.
+
+Identity: ``confirm`` records the inventory host name in ``/etc/vpc-ha/identity``; ``open``
+refuses a router that recorded another name (:func:`tasks.drivers.base.check_identity`), and
+``diff`` shows a router that recorded none (or, with ``--adopt``, another) as a change.
 - ``rollback`` disarms the timer and runs ``rollback.sh`` now.
 
 Files travel over SFTP, never on a command line, so keys do not show up in shell history or
@@ -27,7 +31,13 @@ from typing import Any, ClassVar
 
 from nornir.core.inventory import Host
 
-from tasks.drivers.base import CommitError, LockedError, RollbackError, register
+from tasks.drivers.base import (
+    CommitError,
+    LockedError,
+    RollbackError,
+    check_identity,
+    register,
+)
 from tasks.drivers.frr_commands import (
     CONFIG_DIR,
     EMPTY_NFT,
@@ -58,6 +68,8 @@ GUARD = f"{CONFIG_DIR}/drain-guard"
 GUARD_PID, GUARD_SH, GUARD_LOG, GUARD_STATE = (
     f"{GUARD}.{x}" for x in ("pid", "sh", "log", "state")
 )
+#: The inventory host name this router was deployed as (written by confirm, checked by open).
+IDENTITY_FILE = f"{CONFIG_DIR}/identity"
 #: The change lock: held (flock on fd 9) by the login shell of the session that changes the
 #: router, so it is the router's own lock, shared by every operator's machine, and it ends with
 #: the session (a killed run's sshd session closes, its shell exits, the lock is free).
@@ -97,10 +109,24 @@ class FrrDriver:
         self.router = router
         self._conn: Any = None
         self._sftp: Any = None
+        self.adopt = False
+        self._identity: str | None = None
 
     # -- session -----------------------------------------------------------------------------
     def open(self) -> None:
         self._conn = connect(self.host, "linux")
+        try:
+            self._identity = self.identity()
+            check_identity(self.host, self._identity, self.adopt)
+        except DriverError:
+            self.close()
+            raise
+
+    def identity(self) -> str | None:
+        """The inventory host this router was deployed as (:data:`IDENTITY_FILE`), or None."""
+        _, out = self.sh(f"cat {IDENTITY_FILE} 2>/dev/null", check=False)
+        name = out.strip()
+        return name or None
 
     def close(self) -> None:
         # netmiko's disconnect() sends `exit` and then idles for ~10 s on a Linux shell;
@@ -282,6 +308,9 @@ class FrrDriver:
                         )
                     )
                 )
+        if self._identity != self.host.name:
+            # Not yet recorded (a factory router, or --adopt): applying records it.
+            chunks.append(f"--- running/identity\n+++ candidate/identity\n+{self.host.name}\n")
         return "".join(c if c.endswith("\n") or not c else c + "\n" for c in chunks if c)
 
     def _frr_diff(self, text: str) -> str:
@@ -450,6 +479,10 @@ class FrrDriver:
                     else ""
                 )
             )
+        # The change is kept: from now on this router is the inventory's host (a rolled-back
+        # change, e.g. a failed --adopt, records nothing).
+        self.write(IDENTITY_FILE, f"{self.host.name}\n", mode=0o644)
+        self._identity = self.host.name
 
     def rollback(self) -> None:
         self._disarm()

@@ -65,7 +65,13 @@ from netmiko.vyos.vyos_ssh import VyOSSSH
 from nornir.core.inventory import Host
 from paramiko.ssh_exception import SSHException
 
-from tasks.drivers.base import CommitError, LocalChangeLock, RollbackError, register
+from tasks.drivers.base import (
+    CommitError,
+    LocalChangeLock,
+    RollbackError,
+    check_identity,
+    register,
+)
 from tasks.drivers.ssh import connect
 from tasks.drivers.vyos_owned import deletions
 from tasks.errors import DriverError
@@ -81,6 +87,8 @@ if not any(isinstance(f, RedactingFilter) for f in _netmiko_log.filters):
     _netmiko_log.addFilter(RedactingFilter())
 
 CONFIG_BOOT = "/config/config.boot"
+#: Where deploy records the router's identity (templates/vyos/config.set.j2).
+IDENTITY_NODE = "policy route-map TO-AWS description"
 #: Leaves whose value is a key (``vpn ipsec authentication psk X secret``, 1.3's
 #: ``peer X authentication pre-shared-secret``).
 SECRET_LEAVES = frozenset({"secret", "pre-shared-secret"})
@@ -163,6 +171,7 @@ class VyosDriver:
         self._pending_confirm = False
         self._op_prompt = self._conf_prompt = self._any_prompt = ""
         self._lock = LocalChangeLock(host.name, key=f"{host.hostname}-{host.port or 22}")
+        self.adopt = False
 
     # ---- connection ------------------------------------------------------------------------
     def open(self) -> None:
@@ -175,6 +184,18 @@ class VyosDriver:
         self._any_prompt = rf"{base}(?::[^\n]*)?[$#]\s*$"
         self._in_config = False
         log.debug("%s: connected, prompt base %r", self.host.name, self._conn.base_prompt)
+        try:
+            check_identity(self.host, self.identity(), self.adopt)
+        except DriverError:
+            self.close()
+            raise
+
+    def identity(self) -> str | None:
+        """The inventory host this device was deployed as (the description deploy renders on
+        route-map TO-AWS), or None when it never was."""
+        out = self.show(f"show configuration commands | match '{IDENTITY_NODE}'")
+        found = re.search(rf"{IDENTITY_NODE} '?vpc-ha router ([A-Za-z0-9._-]+)", out)
+        return found.group(1) if found else None
 
     def pending_change(self) -> str | None:
         """None: VyOS tells whether a commit-confirm is pending only by ``confirm``, which would

@@ -57,7 +57,7 @@ def factory_commands(router: Router, config_dir: str = CONFIG_DIR) -> list[str]:
         *apply_commands(router, files, f"{d}/{FACTORY_DIR}"),
         f"test -f {d}/rollback.pid && kill -- -$(cat {d}/rollback.pid) 2>/dev/null; true",
         f"cd {d} && rm -rf swanctl candidate rollback frr.conf nftables.nft interfaces.ip "
-        "rollback.sh rollback.pid rollback.log",
+        "rollback.sh rollback.pid rollback.log identity",
     ]
 
 

@@ -6,6 +6,7 @@ and through the ``vpc_ha.observers`` entry point, so product code never imports 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -63,4 +64,16 @@ class LabObserver:
         """Nothing to stop: streams are stopped by their measurements."""
 
 
-register("lab", LabObserver)
+def needs_root(conf: Mapping[str, Any]) -> str | None:
+    """The lab's probes run in its network namespaces (setns): refused without root."""
+    from tasks.lab.preflight import rerun_as_root
+
+    if os.geteuid() == 0:
+        return None
+    return (
+        "needs root: its probes run inside the lab's network namespaces; "
+        f"run as root: {rerun_as_root()}"
+    )
+
+
+register("lab", LabObserver, requires=needs_root)

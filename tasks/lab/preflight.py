@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from tasks.lab import charon
@@ -65,6 +66,19 @@ def smoke_problems(requirements: dict[str, str]) -> list[str]:
     return problems
 
 
+def root_problem(what: str, euid: int | None = None) -> str | None:
+    """``"<what> needs root ...: run as root"`` when this process is not root, else None."""
+    euid = os.geteuid() if euid is None else euid
+    if euid == 0:
+        return None
+    return f"{what} needs root (network namespaces, mounts, nftables): run it as root"
+
+
+def rerun_as_root() -> str:
+    """The command line of this process, as root: the fix to name."""
+    return "sudo " + " ".join([sys.executable, *sys.argv])
+
+
 def check(
     euid: int | None = None,
     requirements: dict[str, str] | None = None,
@@ -75,12 +89,9 @@ def check(
     ``euid``, ``requirements`` and ``plugins`` exist so tests can simulate an unprivileged
     user, a missing package or a broken plugin list without changing the machine.
     """
-    euid = os.geteuid() if euid is None else euid
-    if euid != 0:
-        raise LabError(
-            "the lab needs root (network namespaces, mounts, nftables): "
-            "run it as root, e.g. `sudo .venv/bin/python runbooks/lab.py up`"
-        )
+    problem = root_problem("the lab", euid)
+    if problem:
+        raise LabError(problem + ", e.g. `sudo .venv/bin/python runbooks/lab.py up`")
     requirements = requirements or runtime_files()
     absent = missing(requirements)
     if not Path("/dev/net/tun").exists():

@@ -30,7 +30,10 @@ ENTRY_POINT_GROUP = "vpc_ha.observers"
 
 #: kind -> factory(probe config, Nornir hosts by name) -> observer
 Factory = Callable[[Mapping[str, Any], Mapping[str, Any]], Any]
+#: kind -> what this machine lacks to run that observer (probe config -> problem or None)
+Requires = Callable[[Mapping[str, Any]], "str | None"]
 _REGISTRY: dict[str, Factory] = {}
+_REQUIRES: dict[str, Requires] = {}
 _loaded = False
 
 
@@ -40,9 +43,17 @@ class ObserverError(ToolkitError):
     exit_code = 2
 
 
-def register(kind: str, factory: Factory) -> None:
-    """Make ``factory`` the observer of ``kind`` (a later registration replaces it)."""
+def register(kind: str, factory: Factory, requires: Requires | None = None) -> None:
+    """Make ``factory`` the observer of ``kind`` (a later registration replaces it).
+
+    ``requires`` says what this machine lacks to run it (e.g. root), or None; it is asked by
+    :func:`check_kind`, before any router is touched.
+    """
     _REGISTRY[kind] = factory
+    if requires is None:
+        _REQUIRES.pop(kind, None)
+    else:
+        _REQUIRES[kind] = requires
 
 
 def _load() -> None:
@@ -70,13 +81,18 @@ def kind_of(probe: Mapping[str, Any] | None) -> str:
 
 
 def check_kind(probe: Mapping[str, Any] | None) -> str:
-    """The configured kind, refused (:class:`ObserverError`) when nothing registered it."""
+    """The configured kind, refused (:class:`ObserverError`) when nothing registered it or
+    this machine lacks what it needs (the lab observer without root)."""
     kind = kind_of(probe)
     if kind not in known_kinds():
         raise ObserverError(
             f"unknown probe kind {kind!r} in user_defined.probe (known kinds: "
             f"{', '.join(known_kinds())})"
         )
+    requires = _REQUIRES.get(kind)
+    problem = requires(dict(probe or {})) if requires else None
+    if problem:
+        raise ObserverError(f"the {kind} observer (user_defined.probe.kind: {kind}) {problem}")
     return kind
 
 

@@ -8,6 +8,7 @@ saying another run is changing it; exactly one change is confirmed and no timer 
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -99,6 +100,11 @@ def test_a_killed_deploy_leaves_a_pending_change_that_dry_run_shows_and_rollback
     dry = subprocess.run([*argv[:6], "--dry-run"], capture_output=True, text=True, timeout=120,
                          check=False)  # fmt: skip
     assert "an unconfirmed change is pending: it rolls back by itself at " in dry.stdout, dry
+    verify = subprocess.run([sys.executable, str(RUNBOOK.parent / "verify.py"), *argv[2:6],
+                             "--no-aws", "--no-probe", "--json"], capture_output=True, text=True,
+                            timeout=120, check=False)  # fmt: skip
+    pending = [c for c in json.loads(verify.stdout)["checks"] if c["check"] == "pending_change"]
+    assert verify.returncode != 0 and [c["target"] for c in pending] == ["r2"], verify.stdout
     again = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
     assert again.returncode == 1 and "deploy.py --rollback --hosts r2" in again.stdout, again
     undo = subprocess.run([*argv[:6], "--rollback"], capture_output=True, text=True,

@@ -89,7 +89,12 @@ SET_LINES = [
 ]
 #: A small rendered candidate: a comment line (never sent) and three set lines, one with a PSK.
 SMALL = {"config.set": "# r1: primary of vpc-a, VyOS 1.4 syntax\n" + "\n".join(SET_LINES) + "\n"}
-SESSION_PREP = ["set terminal width 512", "set terminal length 0"]
+#: netmiko's session set-up, then the driver's identity read (which host deploy recorded)
+SESSION_PREP = [
+    "set terminal width 512",
+    "set terminal length 0",
+    "show configuration commands | match 'policy route-map TO-AWS description'",
+]
 #: diff and apply read the running config first: which owned nodes to delete (replace semantics)
 READ = "show configuration commands"
 COMMIT = ["commit-confirm 2", "y"]  # SMALL is applied with confirm_timeout=90 s: 2 minutes
@@ -129,7 +134,7 @@ def test_driver_is_registered_and_satisfies_the_protocol(
     _, driver, prep = main_session
     assert isinstance(driver, PlatformDriver)
     assert driver.platform == "vyos"
-    # netmiko's own session set-up, the only commands it sends for us
+    # netmiko's own session set-up and the identity check: the only commands open() sends
     assert prep == SESSION_PREP
 
 
@@ -363,7 +368,7 @@ def test_a_closed_session_is_reported_as_closed(
 ) -> None:
     """The router dropping the session ends the wait at once (no prompt will ever come), with
     the default command timeout: the error says the session was closed, not "no answer"."""
-    server = scripted_vyos(drop_on="show")  # type: ignore[operator]
+    server = scripted_vyos(drop_on="show version")  # type: ignore[operator]
     driver = driver_for(make_host(tmp_path, server.port))
     driver.open()
     try:

@@ -224,6 +224,48 @@ def test_lost_session_after_apply_leaves_the_timer_armed_and_says_so(
     assert r1.cli.reboots == 1 and r1.config_equals(list(FACTORY)), "reboot to the saved config"
 
 
+# ---- device identity -------------------------------------------------------------------------
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_device_that_is_another_router_is_refused_before_anything_is_read(
+    site: Callable[..., Site], version: str
+) -> None:
+    """Issue 17 item 10: r2's inventory entry pointing at r1 (a wrong port) showed r2's whole
+    config about to go onto the primary. The device deploy configured as r1 now says so, and
+    r2's runs stop at the connection: no diff read, nothing changed."""
+    s = site(version)
+    assert s.deploy("r1")[0] == 0
+    r1 = s.servers["r1"]
+    assert any("vpc-ha router r1" in line for line in r1.cli.lines()), "identity recorded"
+    # The operator's mistake the inventory cannot see: the two ports swapped.
+    s.hosts["r1"]["port"], s.hosts["r2"]["port"] = s.servers["r2"].port, r1.port
+    s.write()
+    for extra in (("--dry-run",), ()):
+        code, report = s.deploy("r2", extra=extra)
+        error = _host(report, "r2")["error"]
+        assert code == 1 and _host(report, "r2")["diff"] == "", report
+        assert "r2:" in error and "says it is 'r1'" in error, error
+        assert "hostname/port" in error and "--adopt" in error, error
+    code, report = s._run(verify_main, ("r2",), ("--no-aws", "--no-probe"))
+    assert code == 3 and any("says it is 'r1'" in c["detail"] for c in report["checks"]), report
+    assert r1.config_equals(s.intended("r1")), "r1 was not touched"
+
+
+@pytest.mark.parametrize("version", ["1.4"])
+def test_adopt_records_the_new_identity_of_a_repurposed_device(
+    site: Callable[..., Site], version: str
+) -> None:
+    s = site(version)
+    assert s.deploy("r1")[0] == 0
+    r1 = s.servers["r1"]
+    # The device deployed as r1 really is r2 now (and r2's old one r1).
+    s.hosts["r1"]["port"], s.hosts["r2"]["port"] = s.servers["r2"].port, r1.port
+    s.write()
+    code, report = s.deploy("r2", extra=("--adopt", "--dry-run"))
+    assert code == 0 and _host(report, "r2")["status"] == "would_change", report
+    assert "vpc-ha router r2" in _host(report, "r2")["diff"], "deploying records the new one"
+    assert s.deploy("r2", extra=("--dry-run",))[0] == 1, "without --adopt it is still r1"
+
+
 # ---- verify ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("version", VERSIONS)
 def test_verify_reads_every_check_and_is_healthy(site: Callable[..., Site], version: str) -> None:

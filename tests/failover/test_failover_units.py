@@ -342,3 +342,21 @@ def test_the_post_check_holds_only_new_problems_against_the_test() -> None:
                           Check("collect", "r2", "error", "backup", "timeout")])  # fmt: skip
     assert [(c.check, c.target) for c in new_problems(after, known)] == [
         ("bgp_session", "r1/tun2"), ("collect", "r2")]  # fmt: skip
+
+
+@pytest.mark.parametrize("outcome", ["aborted", "interrupted"])
+def test_an_abort_before_any_change_says_nothing_was_changed(outcome: str) -> None:
+    """Issue 17: failover exited 4, whose documented meaning is 'primary restored', when the
+    pre-check failed and nothing had been touched. The report and --help now tell the truth."""
+    from script_loader import load_runbook
+
+    from tasks.failover.records import FailoverReport
+
+    runbook = load_runbook("failover")
+    report = FailoverReport("vpc-a", "drain", "r1", outcome=outcome, error="r2 did not answer")
+    text = runbook.render(report)
+    assert "nothing was changed" in text.lower(), text
+    assert "restored" not in text, text
+    code = {"aborted": "4", "interrupted": "130"}[outcome]
+    line = next(x for x in runbook.EPILOG.splitlines() if x.strip().startswith(code + " "))
+    assert "nothing was changed" in line or "nothing changed" in line, line

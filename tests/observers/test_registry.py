@@ -34,10 +34,8 @@ def test_product_code_never_imports_the_lab() -> None:
         if "lab" not in p.relative_to(TASKS).parts[:1]
     }
     assert {k: v for k, v in offenders.items() if v} == {}
-    assert lab_imports("lab/observer.py") == [
-        "tasks.lab.handle",
-        "tasks.lab.handle.Lab",
-    ]  # sees one
+    seen = lab_imports("lab/observer.py")  # the lab's own observer: the detector sees them
+    assert "tasks.lab.handle.Lab" in seen and "tasks.lab.preflight" in seen, seen
 
 
 def test_a_fresh_process_finds_the_lab_kind_through_the_entry_point() -> None:
