@@ -28,6 +28,7 @@ from tasks import aws_stack
 from tasks.aws import maintenance
 from tasks.aws.drain import prepend_drain
 from tasks.aws.maintenance_apply import ApplyOptions, apply_maintenance
+from tasks.aws.stack_warnings import tunnel_warnings
 from tasks.aws_inventory import load_with_aws
 from tasks.aws_session import AwsCredentialsError, make_session, require_credentials
 from tasks.cli import (
@@ -143,7 +144,7 @@ def confirm(question: str, assume_yes: bool) -> bool:
     return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
 
 
-def show_plan(plan: aws_stack.Plan) -> None:
+def show_plan(plan: aws_stack.Plan, routers: list[Router]) -> None:
     if plan.no_changes:
         print(f"{plan.stack_name}: no changes")
         return
@@ -153,6 +154,8 @@ def show_plan(plan: aws_stack.Plan) -> None:
     ]
     print(f"{plan.stack_name}: change set ({plan.change_set_type}), {len(rows)} change(s)")
     print(table(("action", "logical id", "type", "physical id", "replace"), rows))
+    for warning in tunnel_warnings(plan.changes, routers):
+        print(warning)
 
 
 def show_event(event: aws_stack.StackEvent) -> None:
@@ -198,14 +201,17 @@ def run_stack(args: argparse.Namespace, routers: list[Router]) -> int:
     if args.action == "plan":
         plan = aws_stack.plan(cfn, name, template, params, poll_seconds=min(args.poll, 3.0))
         if args.json:
-            print_json(_plan_json(plan))
+            print_json(_plan_json(plan, routers))
         else:
-            show_plan(plan)
+            show_plan(plan, routers)
         return EXIT_OK
 
     def approve(plan: aws_stack.Plan) -> bool:
         if not args.json:
-            show_plan(plan)
+            show_plan(plan, routers)
+        else:  # stdout is the JSON report: the warnings still come before the change
+            for warning in tunnel_warnings(plan.changes, routers):
+                print(warning, file=sys.stderr)
         return confirm(f"Execute this change set on {name}?", args.yes)
 
     outcome = aws_stack.deploy(
@@ -216,12 +222,14 @@ def run_stack(args: argparse.Namespace, routers: list[Router]) -> int:
         # CREATE_COMPLETE is not proof: ask EC2 whether each VPN resource really exists.
         outcome.missing = aws_stack.missing_vpn_resources(cfn, ec2, name, template)
         outcome.ok = not outcome.missing
-    return _finish(args, outcome)
+    return _finish(args, outcome, routers)
 
 
-def _finish(args: argparse.Namespace, outcome: aws_stack.Outcome) -> int:
+def _finish(
+    args: argparse.Namespace, outcome: aws_stack.Outcome, routers: list[Router] | None = None
+) -> int:
     if args.json:
-        print_json(_outcome_json(outcome))
+        print_json(_outcome_json(outcome, routers))
     else:
         print(f"{outcome.stack_name}: {outcome.status}")
         _print_outputs(outcome.outputs)
@@ -244,8 +252,9 @@ def _events(events: list[aws_stack.StackEvent]) -> list[dict[str, str]]:
     ]  # fmt: skip
 
 
-def _plan_json(plan: aws_stack.Plan) -> dict[str, Any]:
+def _plan_json(plan: aws_stack.Plan, routers: list[Router] | None = None) -> dict[str, Any]:
     return {
+        "tunnel_warnings": tunnel_warnings(plan.changes, routers or []),
         "stack": plan.stack_name,
         "change_set_type": plan.change_set_type,
         "no_changes": plan.no_changes,
@@ -253,7 +262,9 @@ def _plan_json(plan: aws_stack.Plan) -> dict[str, Any]:
     }
 
 
-def _outcome_json(outcome: aws_stack.Outcome) -> dict[str, Any]:
+def _outcome_json(
+    outcome: aws_stack.Outcome, routers: list[Router] | None = None
+) -> dict[str, Any]:
     return {
         "stack": outcome.stack_name,
         "status": outcome.status,
@@ -261,7 +272,7 @@ def _outcome_json(outcome: aws_stack.Outcome) -> dict[str, Any]:
         "outputs": outcome.outputs,
         "failures": _events(outcome.failures),
         "missing": outcome.missing,
-        "plan": _plan_json(outcome.plan) if outcome.plan else None,
+        "plan": _plan_json(outcome.plan, routers) if outcome.plan else None,
     }
 
 
