@@ -6,5 +6,6 @@
 - :mod:`~tasks.aws.stack_warnings`: which planned stack changes take tunnels down.
 - :mod:`~tasks.aws.route_checks`: verify's checks of shadowing static routes and accepted
   route counts.
+- :mod:`~tasks.aws.design`: what the design advertises to AWS, and AWS's 100-prefix limit.
 - :mod:`~tasks.aws.prefix_limit`: the 100-prefix limit on a VPN BGP session (router side).
 """

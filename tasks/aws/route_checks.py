@@ -22,12 +22,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from tasks.aws.design import ADVERTISED
 from tasks.aws_checks import CheckResult, Severity
 from tasks.model import Router
 
-#: What the rendered configs advertise to AWS (``templates/<platform>/``: prefix-list
-#: DEFAULT-ONLY, ``network 0.0.0.0/0``), so what every tunnel should have AWS accept.
-ADVERTISED: tuple[str, ...] = ("0.0.0.0/0",)
 STATIC = "CreateRoute"
 PROPAGATED = "EnableVgwRoutePropagation"
 TARGET_KEYS = (
