@@ -327,7 +327,8 @@ def run_maintenance(args: argparse.Namespace) -> int:
             raise maintenance.MaintenanceError(
                 "several VPCs: choose one with --vpc", maintenance.EXIT_BAD_INPUT
             )
-        ec2 = session_for(args).client("ec2")
+        session = session_for(args)
+        ec2 = session.client("ec2")
         if args.action == "status":
             rows = maintenance.read_status(ec2, vgw_id, routers)
             if args.json:
@@ -349,11 +350,13 @@ def run_maintenance(args: argparse.Namespace) -> int:
             print(line, file=sys.stderr, flush=True)
 
         def verify(router: Router) -> int:
+            """verify of the router's VPC: routers over SSH, AWS side with this session
+            (--profile/--region), no data-plane probe."""
             from tasks.verify import run_verify
-            from tasks.verify_extra import extra_checks
+            from tasks.verify_extra import aws_side
 
             vpc = nr.filter(filter_func=lambda h: router_of(h).vpc.id == router.vpc.id)
-            return run_verify(vpc, extra_checks(vpc, aws=True, probe=False)).exit_code
+            return run_verify(vpc, [lambda rs: aws_side(rs, session=session)]).exit_code
 
         options = ApplyOptions(
             vpn_connection_id=args.vpn_connection_id, outside_ip=args.outside_ip,

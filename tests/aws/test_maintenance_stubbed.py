@@ -400,3 +400,28 @@ def test_prepend_drain_uses_failovers_changer_and_always_restores(
     with pytest.raises(m.MaintenanceError) as caught:
         drain_module.drain_count(primary, [primary])
     assert caught.value.exit_code == m.EXIT_REFUSED
+
+
+def test_runbook_apply_dry_run_refusal_and_bad_input(
+    stub_session: StubSession,
+    example_nornir_config: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    restore_logging: None,
+) -> None:
+    """``aws.py maintenance apply``: without --yes a dry run (exit 0, nothing replaced); the
+    primary without --drain is refused (exit 4); a half-named tunnel is bad input (exit 2)."""
+    runbook = load_runbook("aws")
+    monkeypatch.setattr(runbook, "session_for", lambda args: stub_session)
+    config = ["-c", str(example_nornir_config), "maintenance", "apply"]
+    stub_pending_target(stub_session, R2_VPN, "203.0.113.40")
+    assert runbook.main([*config, "--router", "router2", "--tunnel", "tun2"]) == 0
+    assert capsys.readouterr().out.startswith("dry run: would replace vpn-0r2000000000000002")
+    stub_pending_target(stub_session, R1_VPN, "203.0.113.10")
+    with pytest.raises(SystemExit) as exited:
+        runbook.main([*config, "--vpn-connection-id", R1_VPN, "--outside-ip", "203.0.113.10"])
+    assert exited.value.code == 4 and "router1 is the primary" in capsys.readouterr().err
+    stub_session.stub("ec2").assert_no_pending_responses()
+    with pytest.raises(SystemExit) as exited:
+        runbook.main([*config, "--router", "router2"])
+    assert exited.value.code == 2 and "name one tunnel" in capsys.readouterr().err
