@@ -92,6 +92,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         f"apply: {maintenance.EXIT_CODES['apply']}.",
     )
     mnt.add_argument("action", choices=("status", "apply"))
+    # Also accepted after the subcommand (SUPPRESS: a default here would undo the top level's).
+    mnt.add_argument(
+        "--yes",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="apply: do it (without: a dry run)",
+    )
+    mnt.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print a JSON report on stdout",
+    )
+    mnt.add_argument(
+        "--poll",
+        type=float,
+        default=argparse.SUPPRESS,
+        help="apply: seconds between telemetry polls (5)",
+    )
     mnt.add_argument("--router", help="apply: the inventory router whose tunnel to replace")
     mnt.add_argument("--tunnel", help="apply: that router's tunnel name (e.g. tun1)")
     mnt.add_argument("--vpn-connection-id", help="apply: the VPN connection (vpn-...)")

@@ -425,3 +425,15 @@ def test_runbook_apply_dry_run_refusal_and_bad_input(
     with pytest.raises(SystemExit) as exited:
         runbook.main([*config, "--router", "router2"])
     assert exited.value.code == 2 and "name one tunnel" in capsys.readouterr().err
+
+
+def test_runbook_takes_yes_json_poll_before_or_after_the_subcommand() -> None:
+    """``aws.py maintenance apply ... --yes`` (as status prints it) and ``aws.py --yes
+    maintenance apply`` mean the same; a default after the subcommand never undoes one before."""
+    runbook = load_runbook("aws")
+    after = runbook.parse_args(["maintenance", "apply", "--yes", "--json", "--poll", "2"])
+    before = runbook.parse_args(["--yes", "--json", "--poll", "2", "maintenance", "apply"])
+    plain = runbook.parse_args(["maintenance", "status"])
+    assert (after.yes, after.json, after.poll) == (before.yes, before.json, before.poll)
+    assert (after.yes, after.json, after.poll) == (True, True, 2.0)
+    assert (plain.yes, plain.json, plain.poll) == (False, False, 5.0)
