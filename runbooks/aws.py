@@ -313,7 +313,8 @@ def run_inventory(args: argparse.Namespace) -> int:
         nr = load_with_aws(args.config, session)
     except InventoryError as exc:
         fail(f"{exc}\nThe inventory merged with AWS breaks a rule; nothing was touched.")
-    rows, report = [], {}
+    rows: list[tuple[str, ...]] = []
+    report: dict[str, Any] = {}
     for host in sorted(nr.inventory.hosts.values(), key=lambda h: h.name):
         router = router_of(host)
         if args.vpc and router.vpc.id != args.vpc:

@@ -164,7 +164,7 @@ def tunnel_status(
 
 
 def read_status(ec2: Any, vgw_id: str, routers: Sequence[Router]) -> list[TunnelMaintenance]:
-    """Maintenance of every tunnel of every live VPN connection on ``vgw_id``, sorted by
+    """Maintenance of every tunnel of every available VPN connection on ``vgw_id``, sorted by
     connection and outside address.
 
     Raises:
@@ -175,7 +175,9 @@ def read_status(ec2: Any, vgw_id: str, routers: Sequence[Router]) -> list[Tunnel
     except (ClientError, BotoCoreError) as exc:
         raise api_error(exc, f"VPN connections of {vgw_id}") from exc
     rows = []
-    for conn in sorted(connections, key=lambda c: c["VpnConnectionId"]):
+    # A connection still "pending" has no tunnel endpoints to maintain yet.
+    available = [c for c in connections if c.get("State") == "available"]
+    for conn in sorted(available, key=lambda c: c["VpnConnectionId"]):
         for ip in tunnel_ips(conn):
             rows.append(tunnel_status(ec2, conn, cgw_ip, ip, routers))
     return rows
