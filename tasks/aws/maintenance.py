@@ -41,8 +41,8 @@ EXIT_CODES = {
         "0 applied, tunnel back UP and verify healthy (or: nothing pending, dry run shown); "
         "1 applied but the tunnel did not come back in time or verify is not healthy; "
         "2 bad input; 3 could not ask AWS or AWS refused the replacement; "
-        "4 refused for safety (the primary carries the traffic and is not drained, or the "
-        "connection's other tunnel is not UP), nothing changed"
+        "4 refused for safety (the tunnel is the primary's, which carries the traffic, and "
+        "neither --drain nor --drained was given), nothing changed"
     ),
 }
 #: What GetVpnTunnelReplacementStatus says when nothing is pending (the API documents the

@@ -2,7 +2,8 @@
 
 1. Find the tunnel (connection id + outside address, or inventory router + tunnel) and ask
    whether maintenance is pending; nothing pending: nothing to do.
-2. Refuse when applying would break traffic (:func:`tasks.aws.maintenance.refusal`).
+2. Refuse when applying would break traffic (:func:`refusal`: the primary, undrained); warn
+   when the router would be left without a tunnel (:func:`caution`).
 3. Without ``yes``: say what would be done and stop (a dry run, exit 0).
 4. Drain the primary if asked (:mod:`tasks.aws.drain`), ``ReplaceVpnTunnel`` with
    ``ApplyPendingMaintenance``, wait (bounded) until ``VgwTelemetry`` says the tunnel is UP
@@ -108,23 +109,34 @@ def find_target(
 
 
 def refusal(target: Target, drain: bool, drained: bool) -> str | None:
-    """Why applying now would break traffic, with the command to run instead; None if safe."""
-    if not target.other_tunnels_up():
-        return (
-            f"{target.label}: the connection's other tunnel is not UP, so replacing this one "
-            "takes the router off AWS entirely; wait until 'aws.py maintenance status' shows it "
-            "UP (or let the backup carry the traffic) and run again"
-        )
+    """Why applying now would break the VPC's traffic, with what to run instead; None if it
+    would not. The primary's tunnels carry the traffic, so it must be drained first."""
     router = target.router
-    if router is not None and router.role == "primary" and not (drain or drained):
-        return (
-            f"{target.label}: {router.name} is the primary, whose tunnels carry the VPC's "
-            "traffic; replacing its tunnel endpoint moves traffic without warning. Drain it "
-            "first: rerun with --drain (the toolkit prepends on the primary until the apply, "
-            "the wait and the restore are done), or drain it yourself (failover.py's drain) "
-            "and rerun with --drained"
-        )
-    return None
+    if router is None or router.role != "primary" or drain or drained:
+        return None
+    alone = (
+        " Its other tunnel is not UP either: the primary would lose AWS entirely."
+        if not target.other_tunnels_up()
+        else ""
+    )
+    return (
+        f"{target.label}: {router.name} is the primary, whose tunnels carry the VPC's "
+        f"traffic; replacing its tunnel endpoint moves traffic without warning.{alone} Drain "
+        "it first: rerun with --drain (the toolkit prepends on the primary, as failover.py's "
+        "drain does, until the apply, the wait and the restore are done), or move the traffic "
+        "off it yourself and rerun with --drained"
+    )
+
+
+def caution(target: Target) -> str | None:
+    """A warning worth a line before replacing a tunnel that is not the traffic's."""
+    if target.other_tunnels_up():
+        return None
+    who = target.router.name if target.router else "the router"
+    return (
+        f"caution: {target.label}: the connection's other tunnel is not UP, so {who} has no "
+        "tunnel to AWS until this one is back (no failover to it meanwhile)"
+    )
 
 
 def replace(ec2: Any, target: Target) -> None:
@@ -260,6 +272,9 @@ def apply_maintenance(
     why = refusal(target, options.drain, options.drained)
     if why:
         raise m.MaintenanceError(why, m.EXIT_REFUSED)
+    warning = caution(target)
+    if warning:
+        step(warning)
     draining = bool(options.drain and target.router and target.router.role == "primary")
     if not options.yes:
         plan = "drain the primary, " if draining else ""

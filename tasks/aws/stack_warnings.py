@@ -12,7 +12,7 @@ CloudFormation turns a change to an ``AWS::EC2::VPNConnection`` into one of thre
 
 Removing a connection takes its router off AWS for good. Each warning names the router (from the
 logical id, :func:`tasks.aws_stack.logical_name`) and what to do first: drain it when it is the
-primary (failover.py's drain, or apply in a window).
+primary (prepend on it as failover.py's drain does, or apply in a window).
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ def tunnel_warnings(changes: Iterable[Change], routers: Sequence[Router] = ()) -
         router = _router(change.logical_id, routers)
         who = f"{change.logical_id} ({router.name}, {router.role})" if router else change.logical_id
         first = (
-            "; drain the primary first (failover.py's drain) or apply in a maintenance window"
+            "; drain the primary first (prepend on it, as failover.py's drain does) or apply "
+            "in a maintenance window"
             if router is None or router.role == "primary"
             else ""
         )

@@ -437,3 +437,40 @@ def test_runbook_takes_yes_json_poll_before_or_after_the_subcommand() -> None:
     assert (after.yes, after.json, after.poll) == (before.yes, before.json, before.poll)
     assert (after.yes, after.json, after.poll) == (True, True, 2.0)
     assert (plain.yes, plain.json, plain.poll) == (False, False, 5.0)
+
+
+def with_tunnel_down(ip: str) -> dict[str, Any]:
+    answer = connections()
+    for conn in answer["VpnConnections"]:
+        for entry in conn["VgwTelemetry"]:
+            if entry["OutsideIpAddress"] == ip:
+                entry.update(Status="DOWN", AcceptedRouteCount=0, StatusMessage="IPSEC IS DOWN")
+    return answer
+
+
+def test_backup_with_its_other_tunnel_down_is_applied_with_a_caution(
+    stub_session: StubSession, example_routers: list[Router]
+) -> None:
+    """router2 tun2 is DOWN; replacing tun1 leaves router2 without a tunnel for a while: the
+    backup carries no traffic, so it is allowed, with a caution line."""
+    stub_listing(stub_session, with_tunnel_down("203.0.113.40"))
+    stub_status(stub_session, R2_VPN, "203.0.113.30", "Pending maintenance")
+    lines: list[str] = []
+    options = ApplyOptions(router="router2", tunnel="tun1")
+    report = apply_maintenance(
+        stub_session.client("ec2"), VGW_ID, example_routers, options, say=lines.append
+    )
+    assert report.exit_code == 0 and report.outcome.startswith("dry run")
+    assert any(line.startswith("caution:") and "router2 has no tunnel" in line for line in lines)
+
+
+def test_primary_with_its_other_tunnel_down_is_refused_saying_so(
+    stub_session: StubSession, example_routers: list[Router]
+) -> None:
+    stub_listing(stub_session, with_tunnel_down("203.0.113.20"))
+    stub_status(stub_session, R1_VPN, "203.0.113.10", "Pending maintenance")
+    with pytest.raises(m.MaintenanceError) as caught:
+        apply_maintenance(stub_session.client("ec2"), VGW_ID, example_routers,
+                          ApplyOptions(router="router1", tunnel="tun1", yes=True))  # fmt: skip
+    assert caught.value.exit_code == m.EXIT_REFUSED
+    assert "the primary would lose AWS entirely" in str(caught.value)
