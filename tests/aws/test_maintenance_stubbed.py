@@ -106,7 +106,8 @@ class FakeClock:
 def test_status_shows_pending_and_the_auto_apply_time(
     stub_session: StubSession, example_routers: list[Router]
 ) -> None:
-    """One tunnel of the backup has maintenance pending: exit 1, the auto-apply time shown."""
+    """One tunnel of the backup has maintenance pending: exit 1, the auto-apply time shown.
+    Stubber stands in for EC2."""
     stub_listing(stub_session)
     for vpn, ip in TUNNELS:
         stub_status(
@@ -131,7 +132,8 @@ def test_status_shows_pending_and_the_auto_apply_time(
 def test_status_none_pending_exits_0(
     stub_session: StubSession, example_routers: list[Router]
 ) -> None:
-    """Nothing pending (the field absent, or "None"): exit 0, no apply command suggested."""
+    """Nothing pending (the field absent, or "None"): exit 0, no apply command suggested.
+    Stubber stands in for EC2."""
     stub_listing(stub_session)
     for index, (vpn, ip) in enumerate(TUNNELS):
         stub_status(stub_session, vpn, ip, None if index % 2 else "None")
@@ -144,7 +146,8 @@ def test_status_none_pending_exits_0(
 def test_status_notes_lifecycle_control_off(
     stub_session: StubSession, example_routers: list[Router]
 ) -> None:
-    """Without lifecycle control AWS applies maintenance when it likes: the table says so."""
+    """Without lifecycle control AWS applies maintenance when it likes: the table says so.
+    Stubber stands in for EC2."""
     stub_listing(stub_session, connections(lifecycle=False))
     for vpn, ip in TUNNELS:
         stub_status(stub_session, vpn, ip, "None")
@@ -160,7 +163,8 @@ def test_status_notes_lifecycle_control_off(
 def test_status_api_errors_have_a_clear_message_and_exit_code(
     stub_session: StubSession, example_routers: list[Router], code: str, exit_code: int
 ) -> None:
-    """An AWS refusal is one line naming the call, the tunnel and AWS's code, not a traceback."""
+    """An AWS refusal is one line naming the call, the tunnel and AWS's code, not a traceback.
+    Stubber stands in for EC2."""
     stub_listing(stub_session)
     stub_session.stub("ec2").add_client_error(
         "get_vpn_tunnel_replacement_status", service_error_code=code,
@@ -184,7 +188,8 @@ def test_apply_waits_until_the_tunnel_is_back_then_verifies(
     stub_session: StubSession, example_routers: list[Router]
 ) -> None:
     """Backup's tunnel: ReplaceVpnTunnel(ApplyPendingMaintenance), telemetry DOWN then UP,
-    then verify of the router's VPC: exit 0."""
+    then verify of the router's VPC: exit 0.
+    Stubber stands in for EC2."""
     vpn, ip = R2_VPN, "203.0.113.30"
     stub_pending_target(stub_session, vpn, ip)
     ec2 = stub_session.stub("ec2")
@@ -213,7 +218,8 @@ def test_apply_waits_until_the_tunnel_is_back_then_verifies(
 
 def test_apply_wait_times_out(stub_session: StubSession, example_routers: list[Router]) -> None:
     """The tunnel never comes back (still the old UP, then DOWN): exit 1 after the bound,
-    verify not run."""
+    verify not run.
+    Stubber stands in for EC2."""
     vpn, ip = R2_VPN, "203.0.113.40"
     stub_pending_target(stub_session, vpn, ip)
     ec2 = stub_session.stub("ec2")
@@ -250,7 +256,8 @@ def test_apply_refuses_the_traffic_carrying_primary(
 def test_apply_on_the_primary_with_drain_drains_around_the_replacement(
     stub_session: StubSession, example_routers: list[Router]
 ) -> None:
-    """--drain: the drain is entered before ReplaceVpnTunnel and left before verify."""
+    """--drain: the drain is entered before ReplaceVpnTunnel and left before verify.
+    Stubber stands in for EC2."""
     vpn, ip = R1_VPN, "203.0.113.20"
     stub_pending_target(stub_session, vpn, ip)
     ec2 = stub_session.stub("ec2")
@@ -282,7 +289,8 @@ def test_apply_on_the_primary_with_drain_drains_around_the_replacement(
 def test_apply_without_yes_is_a_dry_run(
     stub_session: StubSession, example_routers: list[Router]
 ) -> None:
-    """No --yes: say what would be done, call nothing that changes AWS."""
+    """No --yes: say what would be done, call nothing that changes AWS.
+    Stubber stands in for EC2."""
     stub_pending_target(stub_session, R2_VPN, "203.0.113.30")
     report = apply_maintenance(stub_session.client("ec2"), VGW_ID, example_routers,
                                ApplyOptions(router="router2", tunnel="tun1"))  # fmt: skip
@@ -293,6 +301,8 @@ def test_apply_without_yes_is_a_dry_run(
 def test_apply_with_nothing_pending_changes_nothing(
     stub_session: StubSession, example_routers: list[Router]
 ) -> None:
+    """Nothing pending on the tunnel: no ReplaceVpnTunnel, nothing changed, exit 0.
+    Stubber stands in for EC2."""
     stub_listing(stub_session)
     stub_status(stub_session, R2_VPN, "203.0.113.30", "None")
     report = apply_maintenance(stub_session.client("ec2"), VGW_ID, example_routers,
@@ -303,7 +313,8 @@ def test_apply_with_nothing_pending_changes_nothing(
 def test_apply_replace_refused_by_aws(
     stub_session: StubSession, example_routers: list[Router]
 ) -> None:
-    """ReplaceVpnTunnel answers InvalidVpnConnectionID.NotFound: exit 2 with AWS's words."""
+    """ReplaceVpnTunnel answers InvalidVpnConnectionID.NotFound: exit 2 with AWS's words.
+    Stubber stands in for EC2."""
     stub_pending_target(stub_session, R2_VPN, "203.0.113.30")
     stub_session.stub("ec2").add_client_error(
         "replace_vpn_tunnel", service_error_code="InvalidVpnConnectionID.NotFound",
@@ -319,7 +330,8 @@ def test_apply_replace_refused_by_aws(
 def test_apply_unknown_tunnel_is_bad_input(
     stub_session: StubSession, example_routers: list[Router]
 ) -> None:
-    """An outside address on no live connection of the VGW: exit 2, connections listed."""
+    """An outside address on no live connection of the VGW: exit 2, connections listed.
+    Stubber stands in for EC2."""
     stub_listing(stub_session)
     with pytest.raises(m.MaintenanceError) as caught:
         options = ApplyOptions(vpn_connection_id=R1_VPN, outside_ip="203.0.113.99")
@@ -337,7 +349,8 @@ def test_runbook_status_table_json_and_exit_codes(
     capsys: pytest.CaptureFixture[str],
     restore_logging: None,
 ) -> None:
-    """``aws.py maintenance status``: table, exit 1 when pending; --json; exit 3 on denial."""
+    """``aws.py maintenance status``: table, exit 1 when pending; --json; exit 3 on denial.
+    Stubber stands in for EC2."""
     runbook = load_runbook("aws")
     monkeypatch.setattr(runbook, "session_for", lambda args: stub_session)
     stub_listing(stub_session)
@@ -361,6 +374,7 @@ def test_runbook_status_table_json_and_exit_codes(
 
 
 def test_runbook_help_documents_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    """--help carries both exit-code tables a scheduler needs. No AWS call."""
     runbook = load_runbook("aws")
     with pytest.raises(SystemExit):
         runbook.main(["maintenance", "--help"])
@@ -372,7 +386,8 @@ def test_prepend_drain_uses_failovers_changer_and_always_restores(
     example_routers: list[Router], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The drain is failover's Changer.set_prepend (a fake here: no router is contacted):
-    the backup's prepends + 2, then the rendered prepend again, even when the body fails."""
+    the backup's prepends + 2, then the rendered prepend again, even when the body fails.
+    No AWS call (pure function)."""
     import tasks.aws.drain as drain_module
 
     calls: list[str] = []
@@ -410,7 +425,8 @@ def test_runbook_apply_dry_run_refusal_and_bad_input(
     restore_logging: None,
 ) -> None:
     """``aws.py maintenance apply``: without --yes a dry run (exit 0, nothing replaced); the
-    primary without --drain is refused (exit 4); a half-named tunnel is bad input (exit 2)."""
+    primary without --drain is refused (exit 4); a half-named tunnel is bad input (exit 2).
+    Stubber stands in for EC2."""
     runbook = load_runbook("aws")
     monkeypatch.setattr(runbook, "session_for", lambda args: stub_session)
     config = ["-c", str(example_nornir_config), "maintenance", "apply"]
@@ -429,7 +445,8 @@ def test_runbook_apply_dry_run_refusal_and_bad_input(
 
 def test_runbook_takes_yes_json_poll_before_or_after_the_subcommand() -> None:
     """``aws.py maintenance apply ... --yes`` (as status prints it) and ``aws.py --yes
-    maintenance apply`` mean the same; a default after the subcommand never undoes one before."""
+    maintenance apply`` mean the same; a default after the subcommand never undoes one before.
+    No AWS call (pure function)."""
     runbook = load_runbook("aws")
     after = runbook.parse_args(["maintenance", "apply", "--yes", "--json", "--poll", "2"])
     before = runbook.parse_args(["--yes", "--json", "--poll", "2", "maintenance", "apply"])
@@ -452,7 +469,8 @@ def test_backup_with_its_other_tunnel_down_is_applied_with_a_caution(
     stub_session: StubSession, example_routers: list[Router]
 ) -> None:
     """router2 tun2 is DOWN; replacing tun1 leaves router2 without a tunnel for a while: the
-    backup carries no traffic, so it is allowed, with a caution line."""
+    backup carries no traffic, so it is allowed, with a caution line.
+    Stubber stands in for EC2."""
     stub_listing(stub_session, with_tunnel_down("203.0.113.40"))
     stub_status(stub_session, R2_VPN, "203.0.113.30", "Pending maintenance")
     lines: list[str] = []
@@ -467,6 +485,8 @@ def test_backup_with_its_other_tunnel_down_is_applied_with_a_caution(
 def test_primary_with_its_other_tunnel_down_is_refused_saying_so(
     stub_session: StubSession, example_routers: list[Router]
 ) -> None:
+    """The primary whose other tunnel is DOWN: refused (exit 4), saying it would lose AWS.
+    Stubber stands in for EC2."""
     stub_listing(stub_session, with_tunnel_down("203.0.113.20"))
     stub_status(stub_session, R1_VPN, "203.0.113.10", "Pending maintenance")
     with pytest.raises(m.MaintenanceError) as caught:

@@ -41,7 +41,8 @@ def test_static_default_to_a_nat_gateway_fails_naming_the_table_and_the_fix(
     stub_session: StubSession, example_routers: list[Router]
 ) -> None:
     """A static 0.0.0.0/0 to a NAT gateway replaces the propagated one (AWS lists only the
-    winning route): fail, primary, with the delete-route command for that table."""
+    winning route): fail, primary, with the delete-route command for that table.
+    Stubber stands in for EC2's describe calls."""
     responses = healthy()
     routes = subnet_table(responses)["Routes"]
     routes[:] = [r for r in routes if r["DestinationCidrBlock"] != "0.0.0.0/0"]
@@ -56,7 +57,8 @@ def test_static_default_to_a_nat_gateway_fails_naming_the_table_and_the_fix(
 
 
 def test_static_default_to_the_vgw_is_a_warning_with_the_fix() -> None:
-    """Traffic still reaches the VGW, which still chooses the router by BGP: warn, not fail."""
+    """Traffic still reaches the VGW, which still chooses the router by BGP: warn, not fail.
+    No AWS call (pure function)."""
     table = {"RouteTableId": "rtb-1", "Routes": [
         {"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": VGW_ID, "Origin": "CreateRoute",
          "State": "active"}]}  # fmt: skip
@@ -66,6 +68,8 @@ def test_static_default_to_the_vgw_is_a_warning_with_the_fix() -> None:
 
 
 def test_static_route_for_another_propagated_prefix_is_a_shadow_too() -> None:
+    """A static route for a non-default prefix the VGW propagates shadows it too.
+    No AWS call (pure function)."""
     table = {"RouteTableId": "rtb-1", "Routes": [
         {"DestinationCidrBlock": "192.0.2.0/24", "GatewayId": VGW_ID,
          "Origin": "EnableVgwRoutePropagation", "State": "active"},
@@ -81,7 +85,8 @@ def test_tunnel_accepting_more_routes_than_designed_fails(
     stub_session: StubSession, example_routers: list[Router]
 ) -> None:
     """router2's tun1 has 3 accepted routes (the design advertises only 0.0.0.0/0): fail at
-    the backup's severity; its other tunnel (1 route) passes."""
+    the backup's severity; its other tunnel (1 route) passes.
+    Stubber stands in for EC2's describe calls."""
     responses = healthy()
     conn = next(c for c in responses["describe_vpn_connections"]["VpnConnections"]
                 if c["VpnConnectionId"] == R2_VPN)  # fmt: skip
@@ -98,7 +103,8 @@ def test_tunnel_accepting_more_routes_than_designed_fails(
 
 def test_zero_accepted_or_down_is_left_to_the_tunnel_check(example_routers: list[Router]) -> None:
     """0 routes on an UP tunnel (router not advertising) is vpn.tunnel's finding, whose
-    severity knows about the other tunnel: not judged twice."""
+    severity knows about the other tunnel: not judged twice.
+    No AWS call (pure function)."""
     telemetry = [
         {"OutsideIpAddress": "203.0.113.10", "Status": "UP", "AcceptedRouteCount": 0},
         {"OutsideIpAddress": "203.0.113.20", "Status": "DOWN", "AcceptedRouteCount": 0},

@@ -44,7 +44,8 @@ def test_plan_reads_the_changed_properties_and_warns(
     stub_session: StubSession, example_routers: list[Router]
 ) -> None:
     """An UPDATE change set whose VpnConnectionRouter1 change touches the local network CIDR:
-    the plan carries the property, the warning says both tunnels of router1 go down."""
+    the plan carries the property, the warning says both tunnels of router1 go down.
+    Stubber stands in for CloudFormation."""
     cfn = stub_session.stub("cloudformation")
     stack = {"StackName": STACK, "StackId": "arn:s", "CreationTime": "2025-05-01T10:00:00Z",
              "StackStatus": "UPDATE_COMPLETE"}  # fmt: skip
@@ -84,12 +85,16 @@ def change(action: str, *props: str, replacement: str = "False", logical: str = 
 def test_each_kind_of_vpn_change_is_named(
     item: Change, expected: str, example_routers: list[Router]
 ) -> None:
+    """Each kind of VPN connection change gets its own words, a backup no "drain" hint.
+    No AWS call (pure function over Change records)."""
     [warning] = tunnel_warnings([item], example_routers)
     assert expected in warning and "(router2, backup)" in warning
     assert "drain the primary" not in warning
 
 
 def test_changes_that_keep_tunnels_up_are_not_warned(example_routers: list[Router]) -> None:
+    """Adds, tag-only changes and non-VPN resources take no tunnel down: no warning.
+    No AWS call (pure function over Change records)."""
     quiet = [
         change("Add"),
         change("Modify", "Tags"),
