@@ -50,6 +50,7 @@ from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from tasks.aws.connections import vgw_connections
 from tasks.aws_session import (
     CREDENTIAL_HELP,
     ClientFactory,
@@ -164,8 +165,6 @@ def _vgw_checks(ec2: Any, vpc_id: str, vgw_id: str, routers: Sequence[Router]) -
 
 
 def _vpn_checks(ec2: Any, vpc_id: str, vgw_id: str, routers: Sequence[Router]) -> list[CheckResult]:
-    from tasks.aws.connections import vgw_connections
-
     connections, cgw_ip = vgw_connections(ec2, vgw_id)
     by_ip: dict[str, list[dict[str, Any]]] = {}
     for conn in connections:
@@ -265,7 +264,7 @@ def _connection_checks(router: Router, conn: dict[str, Any]) -> list[CheckResult
         results.append(
             CheckResult("vpn.tunnel", target, status, level, f"{label}: {why}; {impact}")
         )
-    from tasks.aws.route_checks import accepted_route_checks
+    from tasks.aws.route_checks import accepted_route_checks  # it imports CheckResult
 
     results.extend(accepted_route_checks(router, vpn_id, telemetry, severity))
     unknown = sorted(set(names) - {t.get("OutsideIpAddress", "") for t in telemetry})
@@ -334,7 +333,7 @@ def _route_table_checks(
 
 
 def _one_table(table: dict[str, Any], vgw_id: str) -> list[CheckResult]:
-    from tasks.aws.route_checks import route_target, static_shadow_checks
+    from tasks.aws.route_checks import route_target, static_shadow_checks  # (a cycle)
 
     rtb = table["RouteTableId"]
     results: list[CheckResult] = []
