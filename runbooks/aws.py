@@ -7,6 +7,9 @@
     aws.py stack status [--vpc VPC]            status, outputs, resources, why it failed
     aws.py stack delete [--vpc VPC] [--yes]    delete the stack and follow events
     aws.py inventory    [--vpc VPC]            tunnels as read from AWS (keys never shown)
+    aws.py maintenance status [--vpc VPC]      pending tunnel endpoint maintenance per tunnel
+    aws.py maintenance apply (--router R --tunnel T | --vpn-connection-id ID --outside-ip IP)
+                        [--yes] [--drain | --drained]   apply it to one tunnel, then verify
 
 A stack covers every router of one VPC: --hosts/--role are refused for stacks, since a
 template built from a subset would delete the other routers' VPN connections.
@@ -22,6 +25,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tasks import aws_stack
+from tasks.aws import maintenance
+from tasks.aws.drain import prepend_drain
+from tasks.aws.maintenance_apply import ApplyOptions, apply_maintenance
+from tasks.aws.stack_warnings import tunnel_warnings
 from tasks.aws_inventory import load_with_aws
 from tasks.aws_session import AwsCredentialsError, make_session, require_credentials
 from tasks.cli import (
@@ -46,7 +53,9 @@ EPILOG = (
     "AWS_ACCESS_KEY_ID ..., shared files, SSO or an instance role. "
     "Exit codes: 0 ok (plan: whether or not there are changes), 1 the AWS operation failed or "
     "a resource is missing, 2 bad input (inventory, options, no credentials or region), "
-    "130 interrupted."
+    "130 interrupted. "
+    f"maintenance status: {maintenance.EXIT_CODES['status']}. "
+    f"maintenance apply (a dry run without --yes): {maintenance.EXIT_CODES['apply']}."
 )
 
 
@@ -73,6 +82,56 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     stack = sub.add_parser("stack", help="plan, deploy, status or delete the stack")
     stack.add_argument("action", choices=("plan", "deploy", "status", "delete"))
     sub.add_parser("inventory", help="show each router's tunnels as AWS holds them")
+    mnt = sub.add_parser(
+        "maintenance",
+        help="AWS tunnel endpoint maintenance: status (per tunnel), apply (one tunnel)",
+        description="status: pending maintenance per tunnel (GetVpnTunnelReplacementStatus). "
+        "apply: ReplaceVpnTunnel with ApplyPendingMaintenance on one tunnel, make-before-break, "
+        "wait until it is UP again, verify. Without --yes apply only says what it would do. "
+        f"Exit codes: status: {maintenance.EXIT_CODES['status']}; "
+        f"apply: {maintenance.EXIT_CODES['apply']}.",
+    )
+    mnt.add_argument("action", choices=("status", "apply"))
+    # Also accepted after the subcommand (SUPPRESS: a default here would undo the top level's).
+    mnt.add_argument(
+        "--yes",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="apply: do it (without: a dry run)",
+    )
+    mnt.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print a JSON report on stdout",
+    )
+    mnt.add_argument(
+        "--poll",
+        type=float,
+        default=argparse.SUPPRESS,
+        help="apply: seconds between telemetry polls (5)",
+    )
+    mnt.add_argument("--router", help="apply: the inventory router whose tunnel to replace")
+    mnt.add_argument("--tunnel", help="apply: that router's tunnel name (e.g. tun1)")
+    mnt.add_argument("--vpn-connection-id", help="apply: the VPN connection (vpn-...)")
+    mnt.add_argument("--outside-ip", help="apply: the tunnel's AWS outside address")
+    how = mnt.add_mutually_exclusive_group()
+    how.add_argument(
+        "--drain",
+        action="store_true",
+        help="apply on the primary: prepend on it (failover's drain) first, restore afterwards",
+    )
+    how.add_argument(
+        "--drained",
+        action="store_true",
+        help="apply on the primary: you have drained it already (traffic is on a backup)",
+    )
+    mnt.add_argument(
+        "--drain-settle", type=float, default=30.0, help="seconds to let BGP move (30)"
+    )
+    mnt.add_argument(
+        "--timeout", type=float, default=900.0, help="seconds to wait for the tunnel (900)"
+    )
     return parser.parse_args(argv)
 
 
@@ -104,7 +163,7 @@ def confirm(question: str, assume_yes: bool) -> bool:
     return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
 
 
-def show_plan(plan: aws_stack.Plan) -> None:
+def show_plan(plan: aws_stack.Plan, routers: list[Router]) -> None:
     if plan.no_changes:
         print(f"{plan.stack_name}: no changes")
         return
@@ -114,6 +173,8 @@ def show_plan(plan: aws_stack.Plan) -> None:
     ]
     print(f"{plan.stack_name}: change set ({plan.change_set_type}), {len(rows)} change(s)")
     print(table(("action", "logical id", "type", "physical id", "replace"), rows))
+    for warning in tunnel_warnings(plan.changes, routers):
+        print(warning)
 
 
 def show_event(event: aws_stack.StackEvent) -> None:
@@ -159,14 +220,17 @@ def run_stack(args: argparse.Namespace, routers: list[Router]) -> int:
     if args.action == "plan":
         plan = aws_stack.plan(cfn, name, template, params, poll_seconds=min(args.poll, 3.0))
         if args.json:
-            print_json(_plan_json(plan))
+            print_json(_plan_json(plan, routers))
         else:
-            show_plan(plan)
+            show_plan(plan, routers)
         return EXIT_OK
 
     def approve(plan: aws_stack.Plan) -> bool:
         if not args.json:
-            show_plan(plan)
+            show_plan(plan, routers)
+        else:  # stdout is the JSON report: the warnings still come before the change
+            for warning in tunnel_warnings(plan.changes, routers):
+                print(warning, file=sys.stderr)
         return confirm(f"Execute this change set on {name}?", args.yes)
 
     outcome = aws_stack.deploy(
@@ -177,12 +241,14 @@ def run_stack(args: argparse.Namespace, routers: list[Router]) -> int:
         # CREATE_COMPLETE is not proof: ask EC2 whether each VPN resource really exists.
         outcome.missing = aws_stack.missing_vpn_resources(cfn, ec2, name, template)
         outcome.ok = not outcome.missing
-    return _finish(args, outcome)
+    return _finish(args, outcome, routers)
 
 
-def _finish(args: argparse.Namespace, outcome: aws_stack.Outcome) -> int:
+def _finish(
+    args: argparse.Namespace, outcome: aws_stack.Outcome, routers: list[Router] | None = None
+) -> int:
     if args.json:
-        print_json(_outcome_json(outcome))
+        print_json(_outcome_json(outcome, routers))
     else:
         print(f"{outcome.stack_name}: {outcome.status}")
         _print_outputs(outcome.outputs)
@@ -205,8 +271,9 @@ def _events(events: list[aws_stack.StackEvent]) -> list[dict[str, str]]:
     ]  # fmt: skip
 
 
-def _plan_json(plan: aws_stack.Plan) -> dict[str, Any]:
+def _plan_json(plan: aws_stack.Plan, routers: list[Router] | None = None) -> dict[str, Any]:
     return {
+        "tunnel_warnings": tunnel_warnings(plan.changes, routers or []),
         "stack": plan.stack_name,
         "change_set_type": plan.change_set_type,
         "no_changes": plan.no_changes,
@@ -214,7 +281,9 @@ def _plan_json(plan: aws_stack.Plan) -> dict[str, Any]:
     }
 
 
-def _outcome_json(outcome: aws_stack.Outcome) -> dict[str, Any]:
+def _outcome_json(
+    outcome: aws_stack.Outcome, routers: list[Router] | None = None
+) -> dict[str, Any]:
     return {
         "stack": outcome.stack_name,
         "status": outcome.status,
@@ -222,7 +291,7 @@ def _outcome_json(outcome: aws_stack.Outcome) -> dict[str, Any]:
         "outputs": outcome.outputs,
         "failures": _events(outcome.failures),
         "missing": outcome.missing,
-        "plan": _plan_json(outcome.plan) if outcome.plan else None,
+        "plan": _plan_json(outcome.plan, routers) if outcome.plan else None,
     }
 
 
@@ -244,7 +313,8 @@ def run_inventory(args: argparse.Namespace) -> int:
         nr = load_with_aws(args.config, session)
     except InventoryError as exc:
         fail(f"{exc}\nThe inventory merged with AWS breaks a rule; nothing was touched.")
-    rows, report = [], {}
+    rows: list[tuple[str, ...]] = []
+    report: dict[str, Any] = {}
     for host in sorted(nr.inventory.hosts.values(), key=lambda h: h.name):
         router = router_of(host)
         if args.vpc and router.vpc.id != args.vpc:
@@ -266,12 +336,73 @@ def run_inventory(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_maintenance(args: argparse.Namespace) -> int:
+    if args.hosts or args.role:
+        fail("maintenance covers a VPC's tunnels: use --vpc (and --router for apply)")
+    nr = open_inventory(args, connects=args.action == "apply" and args.yes)
+    routers = [router_of(h) for h in nr.inventory.hosts.values()]
+    try:
+        vgw_id = routers[0].vpc.vgw.id if len({r.vpc.id for r in routers}) == 1 else None
+        if vgw_id is None:
+            raise maintenance.MaintenanceError(
+                "several VPCs: choose one with --vpc", maintenance.EXIT_BAD_INPUT
+            )
+        session = session_for(args)
+        ec2 = session.client("ec2")
+        if args.action == "status":
+            rows = maintenance.read_status(ec2, vgw_id, routers)
+            if args.json:
+                print_json([r.as_dict() for r in rows])
+            else:
+                print(maintenance.text_report(rows))
+            return maintenance.status_exit_code(rows)
+        by_name = args.router is not None or args.tunnel is not None
+        by_id = args.vpn_connection_id is not None or args.outside_ip is not None
+        if (
+            by_name == by_id
+            or (by_name and not (args.router and args.tunnel))
+            or (by_id and not (args.vpn_connection_id and args.outside_ip))
+        ):
+            fail("apply: name one tunnel: --router R --tunnel T, or --vpn-connection-id ID "
+                 "--outside-ip IP")  # fmt: skip
+
+        def say(line: str) -> None:
+            print(line, file=sys.stderr, flush=True)
+
+        def verify(router: Router) -> int:
+            """verify of the router's VPC: routers over SSH, AWS side with this session
+            (--profile/--region), no data-plane probe."""
+            from tasks.verify import run_verify
+            from tasks.verify_extra import aws_side
+
+            vpc = nr.filter(filter_func=lambda h: router_of(h).vpc.id == router.vpc.id)
+            return run_verify(vpc, [lambda rs: aws_side(rs, session=session)]).exit_code
+
+        options = ApplyOptions(
+            vpn_connection_id=args.vpn_connection_id, outside_ip=args.outside_ip,
+            router=args.router, tunnel=args.tunnel, yes=args.yes, drain=args.drain,
+            drained=args.drained, timeout=args.timeout, poll=args.poll,
+        )  # fmt: skip
+        drain = prepend_drain(nr.inventory.hosts, routers, settle=args.drain_settle, say=say)
+        report = apply_maintenance(ec2, vgw_id, routers, options, drain=drain, verify=verify,
+                                   say=say)  # fmt: skip
+    except maintenance.MaintenanceError as exc:
+        fail(str(exc), exc.exit_code)
+    if args.json:
+        print_json(report.as_dict())
+    else:
+        print(report.outcome)
+    return report.exit_code
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup_logging(args.verbose, args.log_file)
     try:
         if args.command == "inventory":
             return run_inventory(args)
+        if args.command == "maintenance":
+            return run_maintenance(args)
         routers = vpc_routers(args)
         if args.command == "template":
             template = aws_stack.build_template(routers)

@@ -11,7 +11,9 @@ Read-only describe calls answer four questions:
    pin traffic regardless of withdrawal. (``vpn.static_routes``)
 4. Does every route table of the VPC propagate the VGW and send 0.0.0.0/0 to it, without a
    static route overriding the propagated one? (``route_table.propagation``,
-   ``route_table.default_route``, ``route_table.static_override``)
+   ``route_table.default_route``, ``route_table.static_override``: see
+   :mod:`tasks.aws.route_checks`, which also judges ``vpn.accepted_routes``: each UP tunnel
+   accepted exactly the prefixes the design advertises)
 
 Severity, so verify can map to its exit codes (2 primary path broken, 1 a backup not ready,
 3 could not verify):
@@ -28,6 +30,7 @@ VGW detached, propagation off, no default
 route via the VGW, a static override, a
 static route on a VPN connection              fail        primary
 static 0.0.0.0/0 pointing at the VGW itself   warn        info
+UP tunnel accepted more routes than designed  fail        its role
 inventory outside address differs from AWS    warn        info
 no credentials, an API error                  skip        info
 ============================================  ==========  ==========
@@ -47,7 +50,7 @@ from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tasks.aws_inventory import scrubbed_botocore_logs
+from tasks.aws.connections import vgw_connections
 from tasks.aws_session import (
     CREDENTIAL_HELP,
     ClientFactory,
@@ -161,26 +164,8 @@ def _vgw_checks(ec2: Any, vpc_id: str, vgw_id: str, routers: Sequence[Router]) -
     ]
 
 
-def _connections(ec2: Any, vgw_id: str) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """Live VPN connections of the VGW (configuration XML dropped at once) and CGW IPs."""
-    with scrubbed_botocore_logs():
-        raw = ec2.describe_vpn_connections(
-            Filters=[{"Name": "vpn-gateway-id", "Values": [vgw_id]}]
-        )["VpnConnections"]
-    for conn in raw:
-        conn.pop("CustomerGatewayConfiguration", None)  # holds the keys: not needed here
-        for option in conn.get("Options", {}).get("TunnelOptions", []):
-            option.pop("PreSharedKey", None)
-    live = [c for c in raw if c.get("State") in ("pending", "available")]
-    ids = sorted({c["CustomerGatewayId"] for c in live})
-    gateways = (
-        ec2.describe_customer_gateways(CustomerGatewayIds=ids)["CustomerGateways"] if ids else []
-    )
-    return live, {g["CustomerGatewayId"]: g.get("IpAddress", "") for g in gateways}
-
-
 def _vpn_checks(ec2: Any, vpc_id: str, vgw_id: str, routers: Sequence[Router]) -> list[CheckResult]:
-    connections, cgw_ip = _connections(ec2, vgw_id)
+    connections, cgw_ip = vgw_connections(ec2, vgw_id)
     by_ip: dict[str, list[dict[str, Any]]] = {}
     for conn in connections:
         by_ip.setdefault(cgw_ip.get(conn["CustomerGatewayId"], ""), []).append(conn)
@@ -279,6 +264,9 @@ def _connection_checks(router: Router, conn: dict[str, Any]) -> list[CheckResult
         results.append(
             CheckResult("vpn.tunnel", target, status, level, f"{label}: {why}; {impact}")
         )
+    from tasks.aws.route_checks import accepted_route_checks  # it imports CheckResult
+
+    results.extend(accepted_route_checks(router, vpn_id, telemetry, severity))
     unknown = sorted(set(names) - {t.get("OutsideIpAddress", "") for t in telemetry})
     if telemetry and unknown:
         aws = ", ".join(sorted(t.get("OutsideIpAddress", "") for t in telemetry))
@@ -318,14 +306,10 @@ def _static_route_checks(conn: dict[str, Any]) -> list[CheckResult]:
 
 
 def _route_tables(ec2: Any, vpc_id: str) -> list[dict[str, Any]]:
-    tables: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"Filters": [{"Name": "vpc-id", "Values": [vpc_id]}]}
-    while True:
-        page = ec2.describe_route_tables(**kwargs)
-        tables.extend(page.get("RouteTables", []))
-        if not page.get("NextToken"):
-            return tables
-        kwargs["NextToken"] = page["NextToken"]
+    pages = ec2.get_paginator("describe_route_tables").paginate(
+        Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
+    )
+    return [table for page in pages for table in page.get("RouteTables", [])]
 
 
 def _route_table_checks(
@@ -349,6 +333,8 @@ def _route_table_checks(
 
 
 def _one_table(table: dict[str, Any], vgw_id: str) -> list[CheckResult]:
+    from tasks.aws.route_checks import route_target, static_shadow_checks  # (a cycle)
+
     rtb = table["RouteTableId"]
     results: list[CheckResult] = []
     propagating = {p.get("GatewayId") for p in table.get("PropagatingVgws", [])}
@@ -367,47 +353,12 @@ def _one_table(table: dict[str, Any], vgw_id: str) -> list[CheckResult]:
             )
         )
     routes = table.get("Routes", [])
-    propagated = {
-        r.get("DestinationCidrBlock")
-        for r in routes
-        if r.get("Origin") == PROPAGATED and r.get("GatewayId") == vgw_id
-    }
-    overrides = [
-        r
-        for r in routes
-        if r.get("Origin") == STATIC
-        and (
-            r.get("DestinationCidrBlock") == DEFAULT_ROUTE
-            or r.get("DestinationCidrBlock") in propagated
-        )
-    ]
-    for route in overrides:
-        dest, target = route.get("DestinationCidrBlock"), _target(route)
-        if target == vgw_id:
-            results.append(
-                CheckResult(
-                    "route_table.static_override",
-                    rtb,
-                    "warn",
-                    "info",
-                    f"static {dest} via {vgw_id}: traffic still reaches the VGW, but the "
-                    "table no longer follows BGP; remove it and rely on propagation",
-                )
-            )
-        else:
-            results.append(
-                CheckResult(
-                    "route_table.static_override",
-                    rtb,
-                    "fail",
-                    "primary",
-                    f"static {dest} via {target} overrides the BGP-propagated route "
-                    "(a static route wins over a propagated one in a VPC route table)",
-                )
-            )
+    results.extend(static_shadow_checks(table, vgw_id))  # tasks.aws.route_checks
     default = [r for r in routes if r.get("DestinationCidrBlock") == DEFAULT_ROUTE]
     via_vgw = [r for r in default if r.get("GatewayId") == vgw_id and r.get("State") == "active"]
-    if via_vgw and not [r for r in default if r.get("Origin") == STATIC and _target(r) != vgw_id]:
+    if via_vgw and not [
+        r for r in default if r.get("Origin") == STATIC and route_target(r) != vgw_id
+    ]:
         how = "propagated" if via_vgw[0].get("Origin") == PROPAGATED else "static"
         results.append(
             CheckResult(
@@ -419,7 +370,7 @@ def _one_table(table: dict[str, Any], vgw_id: str) -> list[CheckResult]:
             )
         )
     else:
-        seen = ", ".join(f"{_target(r)} {r.get('State')}" for r in default) or "none"
+        seen = ", ".join(f"{route_target(r)} {r.get('State')}" for r in default) or "none"
         results.append(
             CheckResult(
                 "route_table.default_route",
@@ -431,20 +382,3 @@ def _one_table(table: dict[str, Any], vgw_id: str) -> list[CheckResult]:
             )
         )
     return results
-
-
-def _target(route: dict[str, Any]) -> str:
-    for key in (
-        "GatewayId",
-        "NatGatewayId",
-        "NetworkInterfaceId",
-        "InstanceId",
-        "TransitGatewayId",
-        "VpcPeeringConnectionId",
-        "LocalGatewayId",
-        "CarrierGatewayId",
-        "CoreNetworkArn",
-    ):
-        if route.get(key):
-            return str(route[key])
-    return "?"

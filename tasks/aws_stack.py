@@ -290,6 +290,8 @@ class Change:
     resource_type: str
     physical_id: str = ""
     replacement: str = ""
+    #: Properties the change touches (``Details[].Target.Name``), for tunnel-impact warnings.
+    properties: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -474,6 +476,11 @@ def _changes(cfn: Any, stack_name: str, name: str, first: dict[str, Any]) -> lis
                     resource_type=rc.get("ResourceType", ""),
                     physical_id=rc.get("PhysicalResourceId", ""),
                     replacement=rc.get("Replacement", ""),
+                    properties=tuple(
+                        d["Target"]["Name"]
+                        for d in rc.get("Details", [])
+                        if "Name" in d.get("Target", {})
+                    ),
                 )
             )
         token = page.get("NextToken")

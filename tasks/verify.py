@@ -26,6 +26,7 @@ from typing import Literal
 from nornir.core import Nornir
 from nornir.core.task import Result, Task
 
+from tasks.aws.prefix_limit import limit_verdict
 from tasks.collect import RouterState, collect_state
 from tasks.drivers.base import driver_for
 from tasks.inventory import router_of
@@ -143,6 +144,7 @@ def router_checks(router: Router, state: RouterState) -> HostEvidence:
         )
         _timers(router, target, peer, state, add)
         evidence.advertisements.extend(_advertised_default(router, tunnel.name, peer, state, add))
+        _advertised_count(router, target, peer, state, add)
         _received_vpc(router, target, peer, state, add)
     _nat(router, state, add)
     _sa_without_session(evidence.checks)
@@ -238,6 +240,16 @@ def _advertised_default(
         )
     )
     return [Advertisement(router.name, tunnel, "0.0.0.0/0", sent_path, med)]
+
+
+def _advertised_count(
+    router: Router, target: str, peer: str, state: RouterState, add: Callable[[Check], None]
+) -> None:
+    """At most 100 prefixes to an AWS peer (:mod:`tasks.aws.prefix_limit`)."""
+    table = state.advertised.get(peer)
+    if table is not None:
+        status, detail = limit_verdict({p["prefix"] for p in table["paths"]}, peer)
+        add(Check("advertise_limit", target, status, severity_of(router), detail))
 
 
 def _received_vpc(

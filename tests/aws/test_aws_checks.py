@@ -61,6 +61,7 @@ def test_healthy_vpc_passes_every_check(
         "vgw.attached": 1,
         "vpn.connection": 2,
         "vpn.tunnel": 4,
+        "vpn.accepted_routes": 4,
         "vpn.static_routes": 2,
         "route_table.propagation": 2,
         "route_table.default_route": 2,
@@ -162,7 +163,7 @@ def test_access_denied_is_skip_and_the_rest_still_runs(
     skipped = [r for r in results if r.status == "skip"]
     assert len(skipped) == 1 and "UnauthorizedOperation" in skipped[0].detail
     assert skipped[0].severity == "info"
-    assert sum(r.status == "pass" for r in results) == 12
+    assert sum(r.status == "pass" for r in results) == 16  # 12 + 4 vpn.accepted_routes
 
 
 def test_unknown_vgw_is_a_finding_not_a_skip(

@@ -18,8 +18,9 @@ from tasks.compliance.vyos import parse
 from tasks.render import render_router
 
 REFERENCE_MUST_FAIL = {
-    "router1": {"bgp-keepalive-holdtime", "ipsec-weak-crypto"},
+    "router1": {"bgp-keepalive-holdtime", "ipsec-weak-crypto", "bgp-export-filter"},
     "router2": {
+        "bgp-export-filter",
         "bgp-weight-as-preference",
         "bgp-weight-range",
         "bgp-keepalive-holdtime",
