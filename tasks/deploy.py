@@ -360,7 +360,7 @@ def run_deploy(
         if not todo or abort.is_set():
             continue
         progress(f"wave {index}/{len(waves)}: {', '.join(todo)}")
-        subset = nr.filter(filter_func=lambda h, todo=todo: h.name in todo)  # type: ignore[misc]
+        subset = nr.filter(filter_func=lambda h, todo=todo: h.name in todo)
         results, was_interrupted = _run_interruptible(
             lambda subset=subset, index=index: subset.run(  # type: ignore[misc]
                 task=deploy_router, name="deploy", options=options, abort=abort, wave=index,

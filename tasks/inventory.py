@@ -61,6 +61,7 @@ def _anchored_key(tunnel: Any, base: Path) -> Any:
     path = psk.get("file") if isinstance(psk, dict) else None
     if not isinstance(path, str) or Path(path).expanduser().is_absolute():
         return tunnel
+    assert isinstance(psk, dict)  # a str path is only read from a dict
     return {**tunnel, "psk": {**psk, "file": str(base / path)}}
 
 

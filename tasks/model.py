@@ -41,7 +41,7 @@ AWS_RESERVED_INSIDE = tuple(
         "169.254.169.252/30",
     )
 )
-LINK_LOCAL = ipaddress.ip_network("169.254.0.0/16")
+LINK_LOCAL = ipaddress.IPv4Network("169.254.0.0/16")
 
 # What an AWS Site-to-Site VPN tunnel accepts (Phase 1 and Phase 2 options).
 AWS_ENCRYPTION = ("aes128", "aes256", "aes128gcm16", "aes256gcm16")

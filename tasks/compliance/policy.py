@@ -56,7 +56,7 @@ class Policy(BaseModel):
 
 def severity_rank(severity: str) -> int:
     """0 for info up to 4 for critical."""
-    return SEVERITIES.index(severity)  # type: ignore[arg-type]
+    return SEVERITIES.index(severity)
 
 
 def load_policy(path: str | Path = DEFAULT_POLICY) -> Policy:

@@ -413,7 +413,9 @@ def nat_covers_vpc(cfg: DeviceConfig, ctx: RuleContext) -> Iterator[Outcome]:
             yield Hit("nat source", text, "VPC network not NATed")
 
 
-def _in_prefixes(address: str, prefixes: list[ipaddress.IPv4Network]) -> bool:
+def _in_prefixes(
+    address: str, prefixes: list[ipaddress.IPv4Network | ipaddress.IPv6Network]
+) -> bool:
     return any(ipaddress.ip_address(address) in p for p in prefixes)
 
 
@@ -517,9 +519,9 @@ def psk_fleet(configs: Iterable[DeviceConfig]) -> dict[str, list[Hit]]:
         hosts = {h for h, _ in users}
         if len(hosts) < 2:
             continue
-        for host, peer in users:
+        for host, peer_name in users:
             others = ", ".join(sorted(f"{h}/{p}" for h, p in users if h != host))
-            hits[host].append(Hit(f"peer {peer}", f"same key as {others}"))
+            hits[host].append(Hit(f"peer {peer_name}", f"same key as {others}"))
     return hits
 
 

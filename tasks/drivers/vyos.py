@@ -57,7 +57,7 @@ import math
 import re
 import select
 import time
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from netmiko.base_connection import BaseConnection
 from netmiko.exceptions import NetmikoBaseException
@@ -606,7 +606,7 @@ class VyosDriver:
         assert self._conn is not None
         conn = self._conn
         while not (data := conn.read_channel()):
-            channel = conn.remote_conn
+            channel: Any = conn.remote_conn  # a paramiko Channel once connected
             transport = channel.get_transport()
             if channel.closed or channel.eof_received or not transport or not transport.is_active():
                 raise _SessionLost("the router closed the SSH session")

@@ -101,4 +101,4 @@ def shielded(work: Callable[[], T], progress: Callable[[str], None] = lambda _m:
             progress("interrupt: still restoring the primary, please wait")
     if "error" in box:
         raise box["error"]
-    return box.get("value")  # type: ignore[no-any-return,return-value]
+    return box.get("value")  # type: ignore[return-value]

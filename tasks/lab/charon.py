@@ -9,6 +9,7 @@ charons are started one after another, each after the previous one's device exis
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import selectors
@@ -148,7 +149,7 @@ def start_in_order(box: Box, tunnels: list[str], timeout: float = 10) -> None:
     for index, tunnel in enumerate(tunnels):
         start(box, tunnel)
         procs.wait_for(
-            lambda i=index: netns.has_link(box.ns, f"ipsec{i}"),
+            functools.partial(netns.has_link, box.ns, f"ipsec{index}"),
             timeout,
             f"{box.ns}: ipsec{index} from charon {tunnel}",
             interval=0.01,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import logging
 import os
@@ -282,7 +283,7 @@ def _start_router(
     if model is None:
         return
     for t in r.tunnels:
-        procs.wait_for(lambda t=t: charon.vici_ready(box, t.name), timeout, f"{r.ns} vici")
+        procs.wait_for(functools.partial(charon.vici_ready, box, t.name), timeout, f"{r.ns} vici")
         if endpoints is not None and not endpoints[t.aws_ns].wait(timeout):
             raise LabError(f"{t.aws_ns}: VGW endpoint not ready after {timeout:.0f}s")
     procs.wait_for(lambda: frr.ready(box, frr.ROUTER_DAEMONS), timeout, f"{r.ns} FRR")

@@ -13,8 +13,11 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +95,7 @@ def stop(pids: Iterable[int], timeout: float = 1.5) -> list[int]:
     return pending
 
 
-def wait_for(check, timeout: float, what: str, interval: float = 0.02):
+def wait_for(check: Callable[[], T], timeout: float, what: str, interval: float = 0.02) -> T:
     """Poll ``check()`` until it returns something truthy; raise TimeoutError naming ``what``."""
     deadline = time.monotonic() + timeout
     while True:
