@@ -50,6 +50,9 @@ def test_swapped_management_addresses_are_refused_by_identity(
         report = deploy(config, dry_run=dry_run)
         for o in report.outcomes:
             other = "r2" if o.host == "r1" else "r1"
+            if not dry_run and o.host == "r1":  # a failed wave stops the later ones
+                assert o.status == "skipped" and "r2 failed in wave 1" in o.error, o
+                continue
             assert o.status == "failed" and o.diff == "", o
             assert f"says it is '{other}'" in o.error and "--adopt" in o.error, o.error
     assert {r: lab.vtysh(r, "show running-config") for r in lab.routers} == before
