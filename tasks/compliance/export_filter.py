@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 
 from tasks.aws.design import ADVERTISED
 from tasks.compliance.config import DeviceConfig, Neighbor, is_masked
-from tasks.compliance.rules import Hit, Outcome, RuleContext, Unjudged, rule
-from tasks.model import LINK_LOCAL
+from tasks.compliance.rules import Hit, Outcome, RuleContext, Unjudged, rule, vgw_neighbors
 
 
 @dataclass
@@ -134,13 +133,7 @@ def _too_wide(name: str, policy: Policy) -> str | None:
 
 def _vgw_sessions(cfg: DeviceConfig) -> tuple[list[Neighbor], bool]:
     """VGW neighbors (link-local), and whether masked neighbors stood in for them."""
-    found = []
-    for nbr in cfg.bgp.neighbors:
-        try:
-            if ipaddress.ip_address(nbr.address) in LINK_LOCAL:
-                found.append(nbr)
-        except ValueError:
-            continue
+    found = vgw_neighbors(cfg)
     if found:
         return found, False
     masked = [n for n in cfg.bgp.neighbors if is_masked(n.address)]

@@ -175,7 +175,7 @@ def backup_preference(cfg: DeviceConfig, ctx: RuleContext) -> Iterator[Outcome]:
         )
 
 
-def _vgw_neighbors(cfg: DeviceConfig) -> list[Neighbor]:
+def vgw_neighbors(cfg: DeviceConfig) -> list[Neighbor]:
     """The BGP sessions over VPN tunnels: inside addresses are in 169.254.0.0/16."""
     found = []
     for nbr in cfg.bgp.neighbors:
@@ -193,7 +193,7 @@ def tunnel_redundancy(cfg: DeviceConfig, ctx: RuleContext) -> Iterator[Outcome]:
     at a time for maintenance: a router with only one of them configured loses its path to
     the VGW at every such replacement. One eBGP session runs per tunnel, so an odd number of
     VGW sessions (or an inventory entry with one tunnel) means a connection is half built."""
-    sessions = _vgw_neighbors(cfg)
+    sessions = vgw_neighbors(cfg)
     if ctx.router is not None and len(ctx.router.tunnels) == 1:
         yield Hit("inventory", "1 tunnel", "the VPN connection's second tunnel is not configured")
     elif len(sessions) % 2:
@@ -214,7 +214,7 @@ def prepend_per_tunnel(cfg: DeviceConfig, ctx: RuleContext) -> Iterator[Outcome]
         if entry.action != "deny":
             maps.setdefault(entry.name, []).append(entry)
     prepends: dict[str, str] = {}
-    for nbr in _vgw_neighbors(cfg):
+    for nbr in vgw_neighbors(cfg):
         found = [e.prepend for name in nbr.export_maps for e in maps.get(name, []) if e.prepend]
         prepends[nbr.address] = " ".join(found) or "none"
     if len(set(prepends.values())) > 1:

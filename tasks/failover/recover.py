@@ -10,7 +10,6 @@ step is idempotent, so it is safe on a primary that is not drained at all.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -19,7 +18,7 @@ from nornir.core import Nornir
 from tasks.drivers.base import driver_for, run_owner
 from tasks.failover.policy import changer_for
 from tasks.failover.records import EXIT_PASSED, EXIT_RESTORE_FAILED, Progress
-from tasks.failover.run import Verify, default_verify, the_vpc
+from tasks.failover.run import Verify, default_verify, the_vpc, verify_until
 from tasks.inventory import router_of
 from tasks.report import stderr_progress
 from tasks.secrets import redact
@@ -80,15 +79,8 @@ def recover(
             progress(f"  {step}")
     finally:
         driver.close()
-    check = verify or default_verify(nr, aws=aws)
-    deadline = time.monotonic() + restore_timeout
-    while True:
-        verdict = check()
-        if verdict.exit_code == 0 or time.monotonic() > deadline:
-            break
-        time.sleep(1)
-    problems = [f"{c.target} {c.check}: {c.detail}" for c in verdict.checks
-                if c.status in ("fail", "error")]  # fmt: skip
+    verdict, new = verify_until(verify or default_verify(nr, aws=aws), restore_timeout)
+    problems = [f"{c.target} {c.check}: {c.detail}" for c in new]
     report.restored = verdict.exit_code == 0
     report.detail = redact(f"verify exit {verdict.exit_code}"
                            + (f": {'; '.join(problems)}" if problems else ""))  # fmt: skip

@@ -60,7 +60,7 @@ from tasks.inventory import router_of
 from tasks.model import Router
 from tasks.render import render_router
 from tasks.secrets import redact
-from tasks.verify import VerifyReport
+from tasks.verify import Check, VerifyReport
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,20 @@ def the_vpc(routers: dict[str, Router]) -> tuple[Router, list[Router]]:
         raise FailoverError(f"{vpcs[0]}: expected one primary, found {len(primaries)}")
     changer_class(primaries[0].platform)  # refuse unsupported platforms before any contact
     return primaries[0], [r for r in routers.values() if r.role == "backup"]
+
+
+def verify_until(
+    verify: Verify, timeout: float, known_failing: set[tuple[str, str]] | None = None
+) -> tuple[VerifyReport, list[Check]]:
+    """Poll verify once a second (sessions take seconds to come back) until it shows no
+    problem beyond ``known_failing``, or ``timeout``; the last report and its new problems."""
+    deadline = time.monotonic() + timeout
+    while True:
+        verdict = verify()
+        new = new_problems(verdict, known_failing or set())
+        if not new or time.monotonic() > deadline:
+            return verdict, new
+        time.sleep(1)
 
 
 class FailoverRun:
@@ -491,16 +505,11 @@ class FailoverRun:
 
     def _prove_restored(self) -> tuple[bool, str]:
         """Verify healthy again (polled: sessions take seconds) and the config as before."""
-        deadline = time.monotonic() + self.opt.restore_timeout
-        while True:
-            verdict = self.verify()
-            new = new_problems(verdict, self.known_failing)
-            if not new or time.monotonic() > deadline:
-                break
-            time.sleep(1)
+        verdict, new = verify_until(self.verify, self.opt.restore_timeout, self.known_failing)
         problems = [f"{c.target} {c.check}: {c.detail}" for c in new]
-        known = len([c for c in verdict.checks if c.status == "fail"]) - len(
-            [c for c in new if c.status == "fail"]
+        before = self.known_failing
+        known = sum(
+            1 for c in verdict.checks if c.status == "fail" and (c.check, c.target) in before
         )
         drift_ok = True
         if self.driver is not None and self.baseline_drift is not None:
