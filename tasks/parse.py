@@ -69,6 +69,8 @@ class CommandSpec:
     slug: str
     shape: str
     variants: tuple[Variant, ...]
+    #: ``no_routes``: empty output is an empty table (else empty output is a ParseError).
+    empty: str | None = None
 
 
 @cache
@@ -86,6 +88,7 @@ def command_table() -> tuple[CommandSpec, ...]:
                     Variant(PARSERS_DIR / v["template"], re.compile(v["signature"], re.M))
                     for v in entry["variants"]
                 ),
+                empty=entry.get("empty"),
             )
             for platform, entries in data.items()
             for entry in entries
@@ -198,6 +201,8 @@ def parse(platform: str, command: str, raw: str) -> Parsed:
     if not raw.strip():
         if spec.shape == "ipsec_sas":
             return []
+        if spec.empty == "no_routes":
+            return {"router_id": None, "local_as": None, "paths": []}
         raise ParseError(f"{command!r} on {platform}: empty output")
     variant = select_variant(spec, raw)
     if variant is None:
