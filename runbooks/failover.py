@@ -4,7 +4,9 @@
 drain (default): pre-checks, make the primary less preferred (AS-path prepend) until the VGW
 and the traffic moved to the best backup, then shut its BGP sessions (maintenance mode), hold,
 restore and measure the fail-back, verify again. hard (lab only): cut the primary's underlay
-instead and measure convergence against the BGP hold time.
+instead and measure convergence against the BGP hold time. isp (lab only): break the primary's
+internet path beyond its ISP's first hop while its tunnels stay up, and measure how fast its
+ISP health checks (isp_health) move the traffic to the backup and back.
 
 The observer is user_defined.probe.kind in the Nornir config: counters (default: the routers'
 own counters over SSH), ssm (a probe agent in the VPC through SSM Run Command), lab.
@@ -48,7 +50,7 @@ from tasks.report import table
 EPILOG = """exit codes:
   0    every phase passed its bounds; the primary is restored and verified
   1    the test ran and the primary is restored, but a phase missed its bound (time or loss)
-  2    bad input (inventory, options, --mode hard off the lab); nothing touched
+  2    bad input (inventory, options, --mode hard|isp off the lab); nothing touched
   3    refused: the pre-checks failed (primary path or every backup unhealthy), a drain is
        already in force, or another run holds a router's change lock; nothing changed
   4    aborted by an error or timeout: before any change ("nothing was changed"), or after
@@ -91,9 +93,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--mode",
-        choices=("drain", "hard"),
+        choices=("drain", "hard", "isp"),
         default="drain",
-        help="drain: make-before-break (default); hard: cut the primary's underlay (lab only)",
+        help="drain: make-before-break (default); hard: cut the primary's underlay (lab only); "
+        "isp: break the primary's internet path beyond its ISP's first hop, tunnels up (lab "
+        "only; needs isp_health on the primary)",
     )
     parser.add_argument(
         "--hold", type=float, default=10.0, help="seconds the backup carries the traffic (10)"
@@ -112,7 +116,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--hard-margin",
         type=float,
         default=2.0,
-        help="hard: converge within the BGP holdtime plus this many seconds (2)",
+        help="hard / isp: converge within the BGP holdtime (hard) or the health detection time "
+        "+ BGP scan (isp) plus this many seconds (2)",
     )
     parser.add_argument(
         "--switch-timeout",

@@ -299,6 +299,20 @@ def cross_host_problems(
                 )
             else:
                 seen_rank[router.rank] = router.name
+        guarded = [r for r in members if r.isp_health is not None]
+        if members and len(guarded) == len(members) and not incomplete:
+            for router in guarded:
+                problems.append(
+                    InventoryProblem(
+                        router.name,
+                        "isp_health",
+                        "set",
+                        f"every router of VPC {vpc_id} withdraws on ISP health: if all their "
+                        "checks fail at once (a shared target down) the VPC has no route out; "
+                        "leave isp_health off at least one router (the last resort, usually "
+                        "the last backup)",
+                    )
+                )
         vgws = {r.vpc.vgw for r in members}
         if len(vgws) > 1:
             for router in members:

@@ -276,6 +276,76 @@ class Wan(_Strict):
 
     interface: str = Field(pattern=IFNAME)
     address: ipaddress.IPv4Address
+    #: The ISP's name, for reports ("ISP isp-a (eth0) down").
+    isp: str | None = Field(default=None, pattern=SAFE_ID)
+
+
+#: The marker route a health monitor holds while the ISP path is good. A TEST-NET-1 host route
+#: (RFC 5737): never used for traffic, and never sent to AWS (TO-AWS permits only 0.0.0.0/0).
+HEALTH_TOKEN = ipaddress.IPv4Address("192.0.2.1")
+#: BGP's conditional-advertisement scan (seconds): how often the token's presence is re-read;
+#: 5 is the least both FRR and VyOS 1.4 accept (``timer (5-240)``).
+HEALTH_SCAN_S = 5
+
+
+class IspHealth(_Strict):
+    """Health-driven advertisement: stop attracting the VPC's traffic when the ISP is down.
+
+    A monitor on the router checks ``targets`` (beyond the ISP's first hop) every ``interval``
+    seconds through the WAN; it holds the :data:`HEALTH_TOKEN` route while the path is good,
+    and BGP conditional advertisement sends the default route to AWS only while the token is
+    there. ``maintenance`` suspends the checks: the router advertises as if none were set.
+    """
+
+    targets: list[ipaddress.IPv4Address] = Field(min_length=1, max_length=8)
+    #: The ISP's first hop (VyOS's failover route needs it as next-hop; FRR pings via the WAN).
+    gateway: ipaddress.IPv4Address | None = None
+    interval: int = Field(default=5, ge=1, le=255)
+    #: Consecutive failed / good checks before withdrawing / returning (None: the platform's
+    #: own; VyOS's failover acts on the first check, FRR's monitor defaults to 3 and 3).
+    fall: int | None = Field(default=None, ge=1, le=20)
+    rise: int | None = Field(default=None, ge=1, le=20)
+    #: Seconds one echo request waits for its reply.
+    timeout: int = Field(default=1, ge=1, le=10)
+    action: str = "withdraw"
+    maintenance: bool = False
+
+    @field_validator("action")
+    @classmethod
+    def _action(cls, value: str) -> str:
+        if value == "demote":
+            raise ValueError(
+                "'demote' is not available: BGP conditional advertisement (what both platforms "
+                "have) can only advertise or withdraw a route, not change its prepend; use "
+                "action: withdraw"
+            )
+        if value != "withdraw":
+            raise ValueError(f"{value!r} is not an action; use withdraw")
+        return value
+
+    @property
+    def falls(self) -> int:
+        return self.fall or 3
+
+    @property
+    def rises(self) -> int:
+        return self.rise or 3
+
+    @property
+    def active(self) -> bool:
+        """Checks in force (configured and not suspended for maintenance)."""
+        return not self.maintenance
+
+    @property
+    def detection_s(self) -> int:
+        """Worst-case seconds from the break to the token gone (BGP's scan comes on top): a
+        check starts every ``interval`` (a failed one has waited ``timeout`` already)."""
+        return self.falls * max(self.interval, self.timeout) + self.interval
+
+    @property
+    def return_s(self) -> int:
+        """Worst-case seconds from the path back to the token back (scan on top)."""
+        return self.rises * max(self.interval, self.timeout) + self.interval
 
 
 class Router(_Strict):
@@ -297,6 +367,7 @@ class Router(_Strict):
     ipsec: Ipsec = Ipsec()
     tunnel_mtu: int = Field(default=1399, ge=1200, le=1446)
     mss_clamp: int | None = None
+    isp_health: IspHealth | None = None
 
     @field_validator("asn")
     @classmethod
@@ -325,6 +396,12 @@ class Router(_Strict):
                     f"tunnels[{index}].interface: already the interface of tunnels[{first}]: "
                     "each tunnel needs its own interface (e.g. vti0 and vti1)"
                 )
+        health = self.isp_health
+        if health and health.gateway is None and self.platform == "vyos":
+            raise ValueError(
+                "isp_health.gateway: VyOS's failover route needs the ISP's first hop as its "
+                "next-hop (e.g. gateway: 203.0.113.1)"
+            )
         if self.med > MAX_MED:
             raise ValueError(
                 f"bgp.med_per_rank: rank {self.rank} x {self.bgp.med_per_rank} = MED {self.med}, "
@@ -393,6 +470,23 @@ def vyos_problem(router: Router) -> str | None:
         )
     if router.mss_clamp is not None and router.mss_clamp < 536:
         return "mss_clamp: VyOS clamps the MSS to 536..65535"
+    health = router.isp_health
+    if health and v13:
+        return (
+            "isp_health: VyOS 1.3 has no `protocols failover` and no BGP conditional "
+            "advertisement (both came in 1.4); remove isp_health or move the router to 1.4"
+        )
+    if health and (health.fall not in (None, 1) or health.rise not in (None, 1)):
+        return (
+            "isp_health.fall: VyOS 1.4's failover removes its route on the first failed check "
+            "and restores it on the first good one (src/helpers/vyos-failover.py); leave fall "
+            "and rise out (or 1) on VyOS"
+        )
+    if health and health.timeout != 1:
+        return (
+            "isp_health.timeout: VyOS 1.4's failover waits a fixed 1 s per echo request "
+            "(`ping -c 2 -W 1`, src/helpers/vyos-failover.py); leave timeout out on VyOS"
+        )
     for index, tunnel in enumerate(router.tunnels):
         if not re.fullmatch(r"vti[0-9]+", tunnel.interface):
             return f"tunnels[{index}].interface: VyOS names VTI interfaces vtiN (e.g. vti0)"

@@ -19,7 +19,7 @@ from nornir.core.task import Result, Task
 from tasks import PROJECT_ROOT
 from tasks.errors import RenderError, SecretError
 from tasks.inventory import router_of
-from tasks.model import Proposal, Router
+from tasks.model import HEALTH_SCAN_S, HEALTH_TOKEN, Proposal, Router
 from tasks.secrets import MASK
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,8 @@ def _environment(platform: str) -> Environment:
     )
     env.filters["ike_proposal"] = ike_proposal
     env.filters["esp_proposal"] = esp_proposal
+    env.globals["health_token"] = str(HEALTH_TOKEN)
+    env.globals["health_scan_s"] = HEALTH_SCAN_S
     return env
 
 

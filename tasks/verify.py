@@ -30,6 +30,7 @@ from tasks.aws.prefix_limit import limit_verdict
 from tasks.collect import RouterState, collect_state
 from tasks.drivers.base import driver_for
 from tasks.inventory import router_of
+from tasks.isp_health import health_checks
 from tasks.model import Router, by_vpc
 from tasks.path_decision import Advertisement, decide
 from tasks.secrets import redact
@@ -326,6 +327,7 @@ def verify_router(task: Task) -> Result:
         state = collect_state(driver)
         guard = driver.drain_guard()
         pending = driver.pending_change()
+        health = driver.isp_health() if router.isp_health is not None else None
     except Exception as exc:
         detail = redact(f"{type(exc).__name__}: {exc}".splitlines()[0])
         evidence = HostEvidence(
@@ -335,6 +337,7 @@ def verify_router(task: Task) -> Result:
     finally:
         driver.close()
     evidence = router_checks(router, state)
+    evidence.checks.extend(health_checks(router, health))
     if guard:
         # Not a failure by itself: while the drain is really in force the path decision fails.
         evidence.checks.append(Check("drain_guard", router.name, "warn", "info", guard))

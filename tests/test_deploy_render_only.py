@@ -37,7 +37,7 @@ def test_output_dir_writes_files(tmp_path: Path) -> None:
                         str(tmp_path / "out")]) == 0  # fmt: skip
     written = sorted(p.relative_to(tmp_path / "out").as_posix()
                      for p in (tmp_path / "out").rglob("*") if p.is_file())  # fmt: skip
-    assert written == ["r2/frr.conf", "r2/interfaces.ip", "r2/nftables.nft",
+    assert written == ["r2/frr.conf", "r2/interfaces.ip", "r2/isp-health.sh", "r2/nftables.nft",
                        "r2/swanctl/tun1.conf", "r2/swanctl/tun2.conf"]  # fmt: skip
 
 

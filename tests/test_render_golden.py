@@ -74,7 +74,8 @@ def test_vyos_syntaxes_differ_where_vyos_does(tmp_path: Path) -> None:
 def test_frr_renders_one_swanctl_file_per_tunnel(tmp_path: Path) -> None:
     files = render_router(routers(tmp_path, "frr", None)["r2"])
     assert sorted(files) == [
-        "frr.conf", "interfaces.ip", "nftables.nft", "swanctl/tun1.conf", "swanctl/tun2.conf",
+        "frr.conf", "interfaces.ip", "isp-health.sh", "nftables.nft", "swanctl/tun1.conf",
+        "swanctl/tun2.conf",
     ]  # fmt: skip
     assert "remote_addrs = 203.0.113.12" in files["swanctl/tun1.conf"]
     assert "remote_addrs = 203.0.113.13" in files["swanctl/tun2.conf"]

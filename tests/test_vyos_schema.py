@@ -100,6 +100,10 @@ def _variations() -> Iterator[dict[str, Any]]:
     yield _with("vpc.vgw.id", "vgw-" + "0" * 60)
     yield _with("wan.interface", "bond0.100")
     yield _with("tunnels.0.name", "T" + "a" * 30)
+    health = {"targets": ["192.0.2.200"], "gateway": "198.51.100.1"}
+    for extra in ({}, {"interval": 1}, {"interval": 255}, {"maintenance": True},
+                  {"targets": [f"198.18.100.{i}" for i in range(1, 9)]}):  # fmt: skip
+        yield _with("isp_health", {**health, **extra})
 
 
 def sweep(syntax: str) -> tuple[int, int, int, list[str]]:

@@ -79,6 +79,9 @@ class Neighbor:
     keepalive: str | None = None
     weight: str | None = None
     export_maps: list[str] = field(default_factory=list)
+    #: Conditional advertisement (ISP health): what is sent only while the exist-map matches.
+    advertise_map: str | None = None
+    exist_map: str | None = None
 
 
 @dataclass
@@ -173,6 +176,9 @@ class DeviceConfig:
     syslog_local: bool = False
     syslog_remote: list[str] = field(default_factory=list)
     commit_revisions: str | None = None
+    #: An ISP health monitor in force (FRR: the monitor running; VyOS: the token's failover
+    #: route configured); None when the texts do not tell.
+    health_monitor: bool | None = None
     lines: dict[str, list[str]] = field(default_factory=dict)
 
     def route_map(self, name: str) -> list[RouteMapEntry]:

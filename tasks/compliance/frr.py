@@ -54,6 +54,9 @@ def parse(host: str, files: dict[str, str], complete: bool = True) -> DeviceConf
     ip_text = files.get("interfaces.ip", "") + "\n" + files.get("ip", "")
     _interfaces(ip_text, mss, cfg)
     _management(files, cfg)
+    if "isp-health.sh" in files:
+        # comment lines only (the empty version) or nothing at all: no monitor in force
+        cfg.health_monitor = bool(canonical("isp-health.sh", files["isp-health.sh"]))
     cfg.lines = {name: canonical(name, text) for name, text in sorted(files.items())}
     return cfg
 
@@ -150,6 +153,8 @@ def _neighbor_line(nbr: Neighbor, rest: list[str]) -> None:
         nbr.weight = rest[1]
     elif key == "route-map" and len(rest) > 2 and rest[2] == "out":
         nbr.export_maps.append(rest[1])
+    elif key == "advertise-map" and len(rest) > 3 and rest[2] == "exist-map":
+        nbr.advertise_map, nbr.exist_map = rest[1], rest[3]
 
 
 def _swanctl_items(text: str) -> Iterator[tuple[tuple[str, ...], str]]:

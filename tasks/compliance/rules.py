@@ -550,3 +550,4 @@ def check_failed(cfg: DeviceConfig, ctx: RuleContext) -> Iterator[Outcome]:
 # Rules kept in modules of their own register when this registry is imported (last, so the
 # names they import from here exist).
 from tasks.compliance import export_filter as _export_filter  # noqa: E402, F401
+from tasks.compliance import health as _health  # noqa: E402, F401

@@ -41,6 +41,9 @@ RUNNING_CONFIG_COMMANDS: dict[str, dict[str, str]] = {
         # Absent files mean "not configured", which the rules judge: never a failed read.
         "ntp": "cat /etc/chrony/chrony.conf /etc/ntpsec/ntp.conf /etc/ntp.conf 2>/dev/null; true",
         "syslog": "cat /etc/rsyslog.conf /etc/rsyslog.d/*.conf 2>/dev/null; true",
+        # The ISP health monitor's script while it runs (nothing when it does not).
+        "isp-health.sh": "test -s /etc/vpc-ha/isp-health.pid && kill -0 $(cat "
+        "/etc/vpc-ha/isp-health.pid) 2>/dev/null && cat /etc/vpc-ha/isp-health.run; true",
     },
 }
 VYOS_SUFFIXES = (".boot", ".conf", ".set", ".cfg", ".txt", "")

@@ -28,6 +28,7 @@ from tasks.compliance.config import (
     is_masked,
     psk_digest,
 )
+from tasks.model import HEALTH_TOKEN
 from tasks.secrets import MASK
 
 Path_ = tuple[str, ...]
@@ -44,6 +45,7 @@ MANAGED = (
     ("policy", "route-map"),
     ("policy", "prefix-list"),
     ("protocols", "bgp"),
+    ("protocols", "failover"),
     ("nat", "source"),
 )
 #: Words that may follow ``protocols bgp`` in 1.4 syntax; anything else there is a 1.3 ASN.
@@ -247,6 +249,7 @@ def _bgp(tree: Tree, cfg: DeviceConfig) -> None:
     for address, nbr in node(body, "neighbor").items():
         af = node(nbr, "address-family", "ipv4-unicast")
         exports = values(af, "route-map", "export") + values(nbr, "route-map", "export")
+        conditional = node(af, "conditionally-advertise")
         cfg.bgp.neighbors.append(
             Neighbor(
                 address=address,
@@ -255,8 +258,11 @@ def _bgp(tree: Tree, cfg: DeviceConfig) -> None:
                 keepalive=value(nbr, "timers", "keepalive") or value(body, "timers", "keepalive"),
                 weight=value(af, "weight") or value(nbr, "weight"),
                 export_maps=exports,
+                advertise_map=value(conditional, "advertise-map"),
+                exist_map=value(conditional, "exist-map"),
             )
         )
+    cfg.health_monitor = bool(node(tree, "protocols", "failover", "route", f"{HEALTH_TOKEN}/32"))
 
 
 def _policy(tree: Tree, cfg: DeviceConfig) -> None:

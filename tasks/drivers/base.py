@@ -32,6 +32,7 @@ from nornir.core.inventory import Host
 
 from tasks.errors import DriverError
 from tasks.inventory import router_of
+from tasks.isp_health import HealthState
 from tasks.model import Router
 
 
@@ -138,6 +139,9 @@ class PlatformDriver(Protocol):
 
     def show(self, command: str) -> str:
         """Run an operational command and return its raw text."""
+
+    def isp_health(self) -> HealthState | None:
+        """What the router's ISP health monitor says now (None: no monitor on the router)."""
 
 
 def run_owner(runbook: str) -> str:

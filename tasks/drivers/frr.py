@@ -40,10 +40,15 @@ from tasks.drivers.base import (
 )
 from tasks.drivers.frr_commands import (
     CONFIG_DIR,
+    EMPTY_HEALTH,
     EMPTY_NFT,
     EMPTY_SWANCTL,
     FRR_CONF,
     FRR_RELOAD,
+    HEALTH_PID,
+    HEALTH_RUN,
+    HEALTH_SH,
+    HEALTH_STATE,
     LIST_NFT,
     NFT_APPLIED,
     apply_commands,
@@ -51,6 +56,7 @@ from tasks.drivers.frr_commands import (
 )
 from tasks.drivers.ssh import connect
 from tasks.errors import DriverError
+from tasks.isp_health import HealthState
 from tasks.model import Router
 from tasks.secrets import redact
 
@@ -220,8 +226,29 @@ class FrrDriver:
             files[name] = on_disk if (on_disk and is_loaded) else EMPTY_SWANCTL
         files["nftables.nft"] = self._live_nft()
         files["interfaces.ip"] = self._live_interfaces()
+        files[HEALTH_SH] = self._live_health()
         files["frr.conf"] = self.read(FRR_CONF) or ""
         return files
+
+    def _live_health(self) -> str:
+        """The monitor script in force: its running copy while it runs, else the empty version
+        (a monitor that died shows as a change, and the next deploy starts it again)."""
+        if not self._timer_armed(HEALTH_PID):
+            return EMPTY_HEALTH
+        return self.read(HEALTH_RUN) or EMPTY_HEALTH
+
+    def isp_health(self) -> HealthState | None:
+        """The ISP health monitor's own account (None: no monitor configured or running)."""
+        running = self._timer_armed(HEALTH_PID)
+        text = (self.read(HEALTH_STATE) or "").strip()
+        if not running and not text:
+            return None
+        return HealthState.parse(text, running=running, now=self._now())
+
+    def _now(self) -> float:
+        """The router's clock (the state file's times are the router's)."""
+        _, out = self.sh("date +%s", check=False)
+        return float(out.strip()) if out.strip().isdigit() else time.time()
 
     def _live_nft(self) -> str:
         """The staged table when the live one is still what the last apply made; else the live

@@ -75,7 +75,8 @@ from tasks.drivers.base import (
 from tasks.drivers.ssh import connect
 from tasks.drivers.vyos_owned import deletions
 from tasks.errors import DriverError
-from tasks.model import Router
+from tasks.isp_health import HealthState
+from tasks.model import HEALTH_TOKEN, Router
 from tasks.secrets import RedactingFilter, redact, remember_secret
 
 log = logging.getLogger(__name__)
@@ -206,6 +207,15 @@ class VyosDriver:
         """None: a VyOS drain guard is a commit-confirm (see :meth:`commit_unsaved`), which
         VyOS reveals only to ``confirm``, and that would cancel it."""
         return None
+
+    def isp_health(self) -> HealthState | None:
+        """VyOS 1.4's failover service holds the token route (``proto failover``) exactly while
+        its check passes (src/helpers/vyos-failover.py): zebra lists it as a kernel route. The
+        service itself is not visible from op mode, so ``running`` is unknown."""
+        if self.router.isp_health is None:
+            return None
+        out = self.show(f"show ip route {HEALTH_TOKEN}/32")
+        return HealthState(path_up=f"Routing entry for {HEALTH_TOKEN}/32" in out, running=None)
 
     def lock(self, owner: str, wait: float = 0) -> None:
         """This machine's change lock for the router (see :class:`LocalChangeLock`): a VyOS

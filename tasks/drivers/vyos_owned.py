@@ -10,7 +10,10 @@ holds, and VyOS commits only the net difference (an unchanged router commits not
 What the toolkit owns, and nothing else is touched:
 
 - by name: route-maps ``TO-AWS``/``FROM-AWS``, prefix-lists ``DEFAULT-ONLY``/``VPC-NETWORKS``,
-  IKE group ``AWS-IKE``, ESP group ``AWS-ESP``;
+  IKE group ``AWS-IKE``, ESP group ``AWS-ESP``; for ISP health, route-maps ``ISP-HEALTHY``/
+  ``DEFAULT-ADV``, prefix-list ``ISP-HEALTH-TOKEN``, the token's ``protocols failover`` route,
+  event handler ``VPC-HA-ISP-HEALTH``, and under BGP the token's ``redistribute kernel`` and
+  the conditional-advertisement timer;
 - BGP neighbors exporting through ``TO-AWS``, or named by the candidate;
 - site-to-site peers using ``AWS-IKE``, or named by the candidate; on 1.4 their PSK entries
   (``vpn ipsec authentication psk <peer>``);
@@ -27,6 +30,8 @@ from __future__ import annotations
 import shlex
 from collections.abc import Iterable
 
+from tasks.model import HEALTH_TOKEN
+
 #: Description prefix of the source NAT rules the template renders (``templates/vyos``).
 NAT_MARK = "vpc-ha"
 OWNED_BY_NAME = (
@@ -36,6 +41,18 @@ OWNED_BY_NAME = (
     ("policy", "prefix-list", "VPC-NETWORKS"),
     ("vpn", "ipsec", "ike-group", "AWS-IKE"),
     ("vpn", "ipsec", "esp-group", "AWS-ESP"),
+    # ISP health (templates/vyos: isp_health)
+    ("policy", "route-map", "ISP-HEALTHY"),
+    ("policy", "route-map", "DEFAULT-ADV"),
+    ("policy", "prefix-list", "ISP-HEALTH-TOKEN"),
+    ("protocols", "failover", "route", f"{HEALTH_TOKEN}/32"),
+    ("service", "event-handler", "event", "VPC-HA-ISP-HEALTH"),
+)
+#: Under the BGP instance, owned while they serve the health checks: the token's
+#: redistribution (with its route-map) and the conditional-advertisement scan timer.
+HEALTH_BGP = (
+    ("address-family", "ipv4-unicast", "redistribute", "kernel", "route-map", "ISP-HEALTHY"),
+    ("parameters", "conditional-advertisement"),
 )
 PEER = ("vpn", "ipsec", "site-to-site", "peer")
 PSK = ("vpn", "ipsec", "authentication", "psk")
@@ -87,6 +104,9 @@ def owned_nodes(running: list[Words], candidate: list[Words]) -> list[Words]:
                                             "export", "TO-AWS"))  # fmt: skip
         ours |= _tags(candidate, neighbors) & _tags(running, neighbors)
         nodes.update((*neighbors, n) for n in ours)
+        for node in HEALTH_BGP:
+            if (*base, *node) in present:
+                nodes.add((*base, *node[:4]) if node[0] == "address-family" else (*base, *node))
     peers = _having(running, PEER, ("ike-group", "AWS-IKE"))
     peers |= _tags(candidate, PEER) & _tags(running, PEER)
     nodes.update((*PEER, p) for p in peers)

@@ -61,6 +61,10 @@ class FaultInjector(Protocol):
 
     def restore_underlay(self, router: str) -> None: ...
 
+    def break_isp(self, router: str) -> None: ...
+
+    def restore_isp(self, router: str) -> None: ...
+
 
 def observer_for(probe: dict[str, Any] | None, hosts: Mapping[str, Any] | None = None) -> Any:
     """The observer the Nornir config's ``user_defined.probe`` names; refused when none fits.

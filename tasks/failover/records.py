@@ -17,14 +17,14 @@ from tasks.model import Router
 from tasks.report import stderr_progress
 from tasks.verify import Check, VerifyReport
 
-Mode = Literal["drain", "hard"]
+Mode = Literal["drain", "hard", "isp"]
 Hook = Callable[[str], None]
 Progress = Callable[[str], None]
 PhaseStatus = Literal["pass", "fail", "error", "skipped"]
 Outcome = Literal["passed", "bounds_missed", "refused", "aborted", "interrupted", "restore_failed"]
 
 #: Where ``hook`` is called, in order. drain: precheck, drain, drained, maintenance, hold,
-#: restore, failback, postcheck; hard: precheck, cut, hold, restore, postcheck.
+#: restore, failback, postcheck; hard and isp: precheck, cut, hold, restore, postcheck.
 POINTS = ("precheck", "drain", "drained", "maintenance", "cut", "hold", "restore", "failback",
           "postcheck")  # fmt: skip
 
@@ -46,7 +46,7 @@ class Bounds:
 
     max_switch_s: float = 5.0  # drain / fail-back: command to traffic on the new path
     max_lost: int = 0  # probes lost in a drain, maintenance, hold or fail-back
-    hard_margin_s: float = 2.0  # hard: converged within holdtime + this
+    hard_margin_s: float = 2.0  # hard / isp: converged within the detection time + this
     #: Observers that cannot count lost probes (router counters) judge the longest time no
     #: router carried the VPC's traffic instead.
     max_gap_s: float = 1.0

@@ -14,8 +14,10 @@ Phases (``drain`` mode), each measured from the command that starts it:
 6. ``postcheck``: verify is healthy again and the primary's config is back to what it was
    (the rendered-vs-running diff equals the one taken before the test).
 
-``hard`` mode (lab only) replaces 2-3 with ``cut`` (the primary's underlay dropped: BGP notices
-at hold-time) and 5 with ``heal`` (underlay back), bounded by holdtime + a margin.
+``hard`` and ``isp`` modes (lab only) replace 2-3 with ``cut`` and 5 with ``heal``: ``hard``
+drops the primary's underlay (BGP notices at hold-time), ``isp`` breaks its internet path beyond
+the ISP's first hop with the tunnels up (its ISP health monitor withdraws the default route);
+each is bounded by its detection time + a margin (:mod:`tasks.failover.faults`).
 
 Safety: every change is pushed on an :class:`~tasks.failover.undo.UndoStack` with its inverse
 before it is made; any exception, timeout or Ctrl-C unwinds the stack and the restore is then
@@ -43,6 +45,7 @@ from tasks.drivers.base import (
     run_owner,
 )
 from tasks.errors import DriverError
+from tasks.failover.faults import FAULTS
 from tasks.failover.observe import PathObserver, Switch, VgwWatch
 from tasks.failover.policy import Changer, FailoverError, changer_class, changer_for, peers
 from tasks.failover.records import (
@@ -121,8 +124,15 @@ class FailoverRun:
         self.routers = {name: router_of(h) for name, h in nr.inventory.hosts.items()}
         self.primary, self.backups = the_vpc(self.routers)
         vpcs = [self.primary.vpc.id]
-        if options.mode == "hard" and not hasattr(observer, "cut_underlay"):
-            raise FailoverError("--mode hard cuts a router's underlay: only the lab can do that")
+        self.fault = FAULTS.get(options.mode)
+        if self.fault and not hasattr(observer, self.fault.make):
+            raise FailoverError(
+                f"--mode {options.mode} breaks a router's {self.fault.what}: only the lab can "
+                "do that"
+            )
+        refusal = self.fault.refusal(self.primary) if self.fault else None
+        if refusal:
+            raise FailoverError(refusal)
         self.report = FailoverReport(vpcs[0], options.mode, self.primary.name,
                                      observer=observer.kind, basis=observer.basis)  # fmt: skip
         self.stack = UndoStack()
@@ -394,26 +404,28 @@ class FailoverRun:
         return set(read_health(self.driver).established) & set(peers(self.primary))
 
     def cut(self) -> None:
-        assert self.backup is not None
+        """Inject the mode's fault on the primary (:mod:`tasks.failover.faults`) and measure
+        until the traffic leaves through the backup."""
+        assert self.backup is not None and self.fault is not None
         observer: Any = self.observer
-        primary, backup = self.primary, self.backup
-        limit = primary.bgp.holdtime + self.opt.bounds.hard_margin_s
+        primary, backup, fault = self.primary, self.backup, self.fault
+        margin = self.opt.bounds.hard_margin_s
+        limit = fault.break_bound(primary, margin)
         phase, started = self._phase("cut"), time.monotonic()
-        phase.bound = f"traffic on {backup.name} <= holdtime {primary.bgp.holdtime}s + " \
-                      f"{self.opt.bounds.hard_margin_s}s"  # fmt: skip
+        phase.bound = f"traffic on {backup.name} <= {limit:g}s ({fault.basis(primary)} + " \
+                      f"{margin:g}s)"  # fmt: skip
         self._hook("cut")
 
         def cut() -> None:
             self.report.changed = True
             self.stack.push(
-                f"restore the underlay of {primary.name}",
-                lambda: observer.restore_underlay(primary.name),
+                f"restore the {fault.what} of {primary.name}",
+                lambda: getattr(observer, fault.heal)(primary.name),
             )
-            observer.cut_underlay(primary.name)
+            getattr(observer, fault.make)(primary.name)
 
-        timeout = primary.bgp.holdtime + self.opt.switch_timeout
-        sw = self._measured(phase, cut, backup, primary, None, timeout)
-        phase.detail = f"underlay of {primary.name} cut; {sw.lost} probes lost (expected)"
+        sw = self._measured(phase, cut, backup, primary, None, limit + self.opt.switch_timeout)
+        phase.detail = f"{fault.what} of {primary.name} broken; {sw.lost} probes lost (expected)"
         self._done(phase, started, self._switch_problems(sw, limit, None))
 
     def hold(self) -> None:
@@ -476,13 +488,13 @@ class FailoverRun:
                                                          self.opt.bounds.max_lost))  # fmt: skip
 
     def heal(self) -> None:
-        assert self.backup is not None
-        primary, backup = self.primary, self.backup
-        limit = primary.bgp.holdtime + self.opt.bounds.hard_margin_s
+        assert self.backup is not None and self.fault is not None
+        primary, backup, fault = self.primary, self.backup, self.fault
+        limit = fault.heal_bound(primary, self.opt.bounds.hard_margin_s)
         phase, started = self._phase("restore"), time.monotonic()
         phase.bound = f"traffic on {primary.name} <= {limit:g}s, {self._loss()}"
         self._hook("restore")
-        undo = self.stack.pop(f"restore the underlay of {primary.name}")
+        undo = self.stack.pop(f"restore the {fault.what} of {primary.name}")
 
         def heal() -> None:
             try:
@@ -491,9 +503,8 @@ class FailoverRun:
                 self.stack.items.append(undo)
                 raise
 
-        timeout = primary.bgp.holdtime + self.opt.switch_timeout
-        sw = self._measured(phase, heal, primary, backup, None, timeout)
-        phase.detail = f"underlay of {primary.name} restored"
+        sw = self._measured(phase, heal, primary, backup, None, limit + self.opt.switch_timeout)
+        phase.detail = f"{fault.what} of {primary.name} restored"
         self._done(phase, started, self._switch_problems(sw, limit, self.opt.bounds.max_lost))
 
     def postcheck(self) -> None:
@@ -613,10 +624,11 @@ def run_failover(
         from tasks.failover.observe import observer_for
 
         probe = (nr.config.user_defined or {}).get("probe")
-        if options.mode == "hard" and (probe or {}).get("kind") != "lab":
+        fault = FAULTS.get(options.mode)
+        if fault and (probe or {}).get("kind") != "lab":
             raise FailoverError(
-                "--mode hard cuts the primary's underlay and is for the lab only "
-                "(user_defined.probe.kind: lab); use --mode drain on real routers"
+                f"--mode {options.mode} breaks the primary's {fault.what} and is for the lab "
+                "only (user_defined.probe.kind: lab); use --mode drain on real routers"
             )
         observer = observer_for(probe, nr.inventory.hosts)
     run = FailoverRun(nr, options, observer, verify)

@@ -13,6 +13,9 @@ from tasks.lab.box import Box
 from tasks.lab.topology import LabError, Plan, Topology, load_topology
 
 CUT_TABLE = "vha_cut"
+ISP_TABLE = "vha_isp_break"
+#: The ISP's interface toward the internet host (tasks/lab/control.py plumb).
+ISP_UPSTREAM = "inet0"
 
 
 class Lab:
@@ -117,6 +120,30 @@ class Lab:
 
     def restore_underlay(self, router: str) -> None:
         self._restore(router)
+
+    def break_isp(self, router: str) -> None:
+        """The ISP's upstream fails for this customer, beyond the first hop: inside the ISP,
+        traffic routed between the router's WAN address and the internet is dropped.
+
+        The ISP's own address still answers (its replies are not forwarded) and the path to
+        the AWS endpoints is bridged, not routed, so the tunnels and BGP stay up: only the
+        router's ISP health monitor can notice.
+        """
+        wan = self.nat_address(router)
+        rules = (
+            f"table ip {ISP_TABLE}_{router} {{\n"
+            " chain isp_break {\n"
+            "  type filter hook forward priority -200; policy accept;\n"
+            f'  iifname "{ISP_UPSTREAM}" ip daddr {wan} drop\n'
+            f'  oifname "{ISP_UPSTREAM}" ip saddr {wan} drop\n'
+            " }\n}\n"
+        )
+        proc = self.exec(self.plan.isp_ns, ["nft", "-f", "-"], input=rules)
+        if proc.returncode != 0:
+            raise LabError(f"break the ISP path of {router} ({wan}): {proc.stderr.strip()}")
+
+    def restore_isp(self, router: str) -> None:
+        self.exec(self.plan.isp_ns, ["nft", "delete", "table", "ip", f"{ISP_TABLE}_{router}"])
 
     def cut_aws_endpoint(self, router: str, tunnel: str) -> None:
         """An AWS-side outage of one tunnel: its VGW endpoint's outside address goes silent

@@ -44,7 +44,19 @@ def inventory_data(topo: Topology) -> dict[str, dict[str, Any]]:
         if r.spec.role == "backup":
             data["rank"] = r.spec.rank
         data["asn"] = topo.customer_asn
-        data["wan"] = {"interface": "eth0", "address": str(r.wan)}
+        data["wan"] = {"interface": "eth0", "address": str(r.wan), "isp": "lab-isp"}
+        if r.spec.role == "primary":
+            # Beyond the ISP's first hop: the internet host. Lab timers (seconds), so that
+            # failover --mode isp moves the traffic well within 10 s; the last backup keeps
+            # none (inventory rule: a VPC keeps one router that never withdraws on health).
+            data["isp_health"] = {
+                "targets": [str(plan.inet_host)],
+                "gateway": str(plan.isp_underlay),
+                "interval": 1,
+                "fall": 2,
+                "rise": 2,
+                "timeout": 1,
+            }
         data["tunnels"] = [
             {
                 "name": t.name,

@@ -60,6 +60,12 @@ class LabObserver:
     def restore_underlay(self, router: str) -> None:
         self.lab.restore_underlay(router)
 
+    def break_isp(self, router: str) -> None:
+        self.lab.break_isp(router)
+
+    def restore_isp(self, router: str) -> None:
+        self.lab.restore_isp(router)
+
     def close(self) -> None:
         """Nothing to stop: streams are stopped by their measurements."""
 

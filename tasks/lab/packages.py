@@ -36,6 +36,7 @@ LAB_PACKAGES: dict[str, str] = {
     "openssh-server": "sshd: each router's management plane",
     "iproute2": "ip: namespaces, links, addresses, routes",
     "nftables": "nft: NAT, MSS clamp, the underlay cut",
+    "iputils-ping": "ping: each router's ISP health monitor (isp_health)",
 }
 #: What the test suite needs beyond the lab (the no-traffic-outside-the-lab test traces
 #: connects with strace).
@@ -74,6 +75,7 @@ PROGRAMS: dict[str, str] = {
     "/usr/bin/ssh-keygen": "openssh-client",
     "/usr/sbin/ip": "iproute2",
     "/usr/sbin/nft": "nftables",
+    "/usr/bin/ping": "iputils-ping",
     "/usr/bin/nsenter": "util-linux",
     "/usr/bin/unshare": "util-linux",
     "/usr/bin/setsid": "util-linux",

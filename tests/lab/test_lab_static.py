@@ -63,6 +63,7 @@ def test_lab_inventory_validates_and_renders(topology, tmp_path) -> None:
             "swanctl/tun2.conf",
             "nftables.nft",
             "interfaces.ip",
+            "isp-health.sh",
         }
         assert "local_port = 501" in files["swanctl/tun2.conf"]
         extras = host.get_connection_parameters("netmiko").extras
