@@ -27,7 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tasks.aws import change_set, maintenance
 from tasks.aws import stack as aws_stack
 from tasks.aws.drain import prepend_drain
+from tasks.aws.inventory import load_with_aws
 from tasks.aws.maintenance_apply import ApplyOptions, apply_maintenance
+from tasks.aws.session import AwsCredentialsError, make_session, require_credentials
 from tasks.aws.stack_events import StackEvent
 from tasks.aws.stack_warnings import tunnel_warnings
 from tasks.aws.template import (
@@ -37,8 +39,6 @@ from tasks.aws.template import (
     vpc_of,
     write_template,
 )
-from tasks.aws_inventory import load_with_aws
-from tasks.aws_session import AwsCredentialsError, make_session, require_credentials
 from tasks.cli import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,

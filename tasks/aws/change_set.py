@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from itertools import chain
 from typing import Any
 
+from tasks.aws.session import AwsError, aws_call, aws_pages
 from tasks.aws.stack_events import IN_PROGRESS, describe_stack
 from tasks.aws.template import TAG_PREFIX, template_text
-from tasks.aws_session import AwsError, aws_call, aws_pages
 
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 

@@ -16,6 +16,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tasks.aws.change_set import Plan, discard, plan
+from tasks.aws.session import AwsError, aws_call, aws_pages, describe_error
 from tasks.aws.stack_events import (
     EventSink,
     StackEvent,
@@ -26,7 +27,6 @@ from tasks.aws.stack_events import (
     wait_for_stack,
 )
 from tasks.aws.template import VPC_ID, vpn_logical_ids
-from tasks.aws_session import AwsError, aws_call, aws_pages, describe_error
 
 SUCCESS = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE")
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tasks.aws_session import AwsError, aws_call, aws_pages, describe_error
+from tasks.aws.session import AwsError, aws_call, aws_pages, describe_error
 
 IN_PROGRESS = "_IN_PROGRESS"
 

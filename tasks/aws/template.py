@@ -7,7 +7,7 @@ two tunnels carry the router's inside /30s and IPsec options. It is built from v
 connection, and a bad value is refused by the model before CloudFormation sees it.
 
 Why no pre-shared keys in the template: a template and its parameters are stored by
-CloudFormation and shown in the console. AWS generates the keys; :mod:`tasks.aws_inventory`
+CloudFormation and shown in the console. AWS generates the keys; :mod:`tasks.aws.inventory`
 reads them back into memory. Why no static 0.0.0.0/0 route: a static route in a VPC route
 table beats a propagated one, which would pin traffic and defeat BGP failover; the default
 route arrives by propagation from the routers' advertisements.
@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from tasks.aws_session import AwsError
+from tasks.aws.session import AwsError
 from tasks.model import Router, Tunnel
 
 TAG_PREFIX = "vpc-bgp-ha"

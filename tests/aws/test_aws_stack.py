@@ -17,10 +17,10 @@ from script_loader import load_runbook
 
 from tasks import PROJECT_ROOT
 from tasks.aws.change_set import plan
+from tasks.aws.session import AwsError
 from tasks.aws.stack import deploy, status
 from tasks.aws.stack_events import StackEvent
 from tasks.aws.template import build_template, template_text
-from tasks.aws_session import AwsError
 from tasks.model import Router
 
 EXAMPLE = PROJECT_ROOT / "templates" / "aws" / "vpn-stack.example.yaml"
