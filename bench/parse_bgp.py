@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tasks.parse import parse
+from tasks.parsing import parse
 
 HEADER = """BGP table version is 1234, local router ID is 10.255.0.1, vrf id 0
 Default local pref 100, local AS 65001

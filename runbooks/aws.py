@@ -24,13 +24,21 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tasks import aws_stack
-from tasks.aws import maintenance
+from tasks.aws import change_set, maintenance
+from tasks.aws import stack as aws_stack
 from tasks.aws.drain import prepend_drain
+from tasks.aws.inventory import load_with_aws
 from tasks.aws.maintenance_apply import ApplyOptions, apply_maintenance
+from tasks.aws.session import AwsCredentialsError, make_session, require_credentials
+from tasks.aws.stack_events import StackEvent
 from tasks.aws.stack_warnings import tunnel_warnings
-from tasks.aws_inventory import load_with_aws
-from tasks.aws_session import AwsCredentialsError, make_session, require_credentials
+from tasks.aws.template import (
+    build_template,
+    default_stack_name,
+    template_text,
+    vpc_of,
+    write_template,
+)
 from tasks.cli import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
@@ -140,7 +148,7 @@ def vpc_routers(args: argparse.Namespace) -> list[Router]:
         fail("a stack covers every router of a VPC: use --vpc, not --hosts or --role")
     routers = [router_of(h) for h in open_inventory(args).inventory.hosts.values()]
     try:
-        aws_stack.vpc_of(routers)
+        vpc_of(routers)
     except ToolkitError as exc:
         fail(str(exc))
     return routers
@@ -163,7 +171,7 @@ def confirm(question: str, assume_yes: bool) -> bool:
     return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
 
 
-def show_plan(plan: aws_stack.Plan, routers: list[Router]) -> None:
+def show_plan(plan: change_set.Plan, routers: list[Router]) -> None:
     if plan.no_changes:
         print(f"{plan.stack_name}: no changes")
         return
@@ -177,11 +185,11 @@ def show_plan(plan: aws_stack.Plan, routers: list[Router]) -> None:
         print(warning)
 
 
-def show_event(event: aws_stack.StackEvent) -> None:
+def show_event(event: StackEvent) -> None:
     print(redact(event.line()), file=sys.stderr, flush=True)
 
 
-def show_failures(failures: list[aws_stack.StackEvent]) -> None:
+def show_failures(failures: list[StackEvent]) -> None:
     if failures:
         print("Stack events that explain the failure:", file=sys.stderr)
         for event in failures:
@@ -189,9 +197,9 @@ def show_failures(failures: list[aws_stack.StackEvent]) -> None:
 
 
 def run_stack(args: argparse.Namespace, routers: list[Router]) -> int:
-    template = aws_stack.build_template(routers)
-    vpc = aws_stack.vpc_of(routers)
-    name = args.stack_name or aws_stack.default_stack_name(vpc)
+    template = build_template(routers)
+    vpc = vpc_of(routers)
+    name = args.stack_name or default_stack_name(vpc)
     session = session_for(args)
     cfn, ec2 = session.client("cloudformation"), session.client("ec2")
     if args.action == "status":
@@ -218,14 +226,14 @@ def run_stack(args: argparse.Namespace, routers: list[Router]) -> int:
         "RouteTableIds": aws_stack.route_table_ids(ec2, vpc_id),
     }
     if args.action == "plan":
-        plan = aws_stack.plan(cfn, name, template, params, poll_seconds=min(args.poll, 3.0))
+        plan = change_set.plan(cfn, name, template, params, poll_seconds=min(args.poll, 3.0))
         if args.json:
             print_json(_plan_json(plan, routers))
         else:
             show_plan(plan, routers)
         return EXIT_OK
 
-    def approve(plan: aws_stack.Plan) -> bool:
+    def approve(plan: change_set.Plan) -> bool:
         if not args.json:
             show_plan(plan, routers)
         else:  # stdout is the JSON report: the warnings still come before the change
@@ -263,7 +271,7 @@ def _print_outputs(outputs: dict[str, str]) -> None:
         print(table(("output", "value"), sorted(outputs.items())))
 
 
-def _events(events: list[aws_stack.StackEvent]) -> list[dict[str, str]]:
+def _events(events: list[StackEvent]) -> list[dict[str, str]]:
     return [
         {"time": e.timestamp.isoformat(), "logical_id": e.logical_id, "type": e.resource_type,
          "status": e.status, "reason": e.reason}
@@ -271,7 +279,7 @@ def _events(events: list[aws_stack.StackEvent]) -> list[dict[str, str]]:
     ]  # fmt: skip
 
 
-def _plan_json(plan: aws_stack.Plan, routers: list[Router] | None = None) -> dict[str, Any]:
+def _plan_json(plan: change_set.Plan, routers: list[Router] | None = None) -> dict[str, Any]:
     return {
         "tunnel_warnings": tunnel_warnings(plan.changes, routers or []),
         "stack": plan.stack_name,
@@ -405,11 +413,11 @@ def main(argv: list[str] | None = None) -> int:
             return run_maintenance(args)
         routers = vpc_routers(args)
         if args.command == "template":
-            template = aws_stack.build_template(routers)
+            template = build_template(routers)
             if args.output:
-                aws_stack.write_template(template, args.output)
+                write_template(template, args.output)
             else:
-                print(aws_stack.template_text(template), end="")
+                print(template_text(template), end="")
             return EXIT_OK
         return run_stack(args, routers)
     except AwsCredentialsError as exc:

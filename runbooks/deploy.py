@@ -29,10 +29,11 @@ from tasks.cli import (
     print_json,
     setup_logging,
 )
-from tasks.deploy import BadOptions, DeployOptions, DeployReport, run_deploy, run_settle
+from tasks.deploy import BadOptions, DeployOptions, DeployReport, run_settle
 from tasks.health import post_check, snapshot
 from tasks.render import as_text, render_config, write_files
 from tasks.report import failures, print_failures, table
+from tasks.waves import run_deploy
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tasks.drivers.base import PlatformDriver
-from tasks.parse import parse
+from tasks.parsing import parse
 from tasks.records import BgpNeighborDetail, BgpSummary, BgpTable, IpsecSa
 
 #: Question -> command, per platform. ``{peer}`` is a BGP neighbor address.

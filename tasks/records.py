@@ -1,6 +1,6 @@
 """Typed records for parsed device state, in one place.
 
-Parsers (:mod:`tasks.parse`) return these and checks consume them, so both sides agree on one
+Parsers (:mod:`tasks.parsing`) return these and checks consume them, so both sides agree on one
 shape whatever the platform printed. They are ``TypedDict`` so that a record compares equal to
 the plain mapping in a fixture's ``.yml`` and serialises to ``--json`` without a converter.
 

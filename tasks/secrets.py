@@ -174,7 +174,7 @@ def _fetch_aws(ref: SecretRef, session: Any | None) -> str:
 
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from tasks.aws_session import boto_session
+    from tasks.aws.session import boto_session
 
     session = session or boto_session()
     try:

@@ -6,7 +6,7 @@ Evidence comes from four places, each a list of :class:`Check` records:
   the VPC networks received, the NAT rule present;
 - path decision: what the VGW will choose, computed from what the routers advertise
   (:mod:`tasks.path_decision`); a backup winning, or a tie, means the primary is not guaranteed;
-- AWS side (boto3, :mod:`tasks.aws_checks`) when credentials exist, else skipped with a reason;
+- AWS side (boto3, :mod:`tasks.aws.checks`) when credentials exist, else skipped with a reason;
 - data plane: which router carries the VPC's outbound traffic, by the observer the config
   names (:mod:`tasks.observers`: the routers' counters by default, an SSM agent, the lab's
   probe); too little traffic to tell is a skip with the rate seen.

@@ -1,6 +1,6 @@
 """verify's evidence from outside the routers: the AWS API and a data-plane probe.
 
-- AWS (boto3, :mod:`tasks.aws_checks`): skipped with a reason, never passed or failed, when
+- AWS (boto3, :mod:`tasks.aws.checks`): skipped with a reason, never passed or failed, when
   the Nornir config turns the AWS side off (``user_defined.aws.enabled: false``, as the lab's
   does) or no credentials resolve (botocore's usual chain, the instance metadata service only
   on EC2 or with ``user_defined.aws.instance_metadata: true``; no API call is made to find out).
@@ -57,9 +57,9 @@ def extra_checks(nr: Nornir, aws: bool = True, probe: bool = True) -> list[Extra
 def aws_side(
     routers: dict[str, Router], session: Any | None = None, instance_metadata: bool | None = None
 ) -> list[Check]:
-    """Run :func:`tasks.aws_checks.check_vpc` per VPC; skip everything without credentials."""
-    from tasks.aws_checks import check_vpc
-    from tasks.aws_session import CREDENTIAL_HELP, aws_credentials_available, boto_session
+    """Run :func:`tasks.aws.checks.check_vpc` per VPC; skip everything without credentials."""
+    from tasks.aws.checks import check_vpc
+    from tasks.aws.session import CREDENTIAL_HELP, aws_credentials_available, boto_session
 
     session = session or boto_session(instance_metadata=instance_metadata)
     if not aws_credentials_available(session):

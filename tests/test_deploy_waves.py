@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from inventory_factory import GROUPS, PSK_ENV, base_hosts, base_router, write_inventory
 
-from tasks.deploy import plan_waves
 from tasks.inventory import load
+from tasks.waves import plan_waves
 
 
 def two_vpcs(tmp_path: Path) -> dict[str, object]:
@@ -44,7 +44,8 @@ def test_no_wave_holds_two_routers_of_one_vpc(tmp_path: Path) -> None:
 def test_a_dry_run_reads_every_wave_even_after_a_failure(tmp_path: Path, monkeypatch) -> None:
     """Nothing changes in a dry run, so a router that cannot be read (here: its key does not
     resolve) must not hide the diffs of the routers in later waves; a real deploy stops."""
-    from tasks.deploy import DeployOptions, run_deploy
+    from tasks.deploy import DeployOptions
+    from tasks.waves import run_deploy
 
     for var in PSK_ENV.values():
         monkeypatch.delenv(var, raising=False)

@@ -1,5 +1,13 @@
-"""The AWS side, new modules in their final home (``shared/REDESIGN.md`` 3.1: ``tasks/aws/``).
+"""The AWS side (``shared/REDESIGN.md`` 3.1: ``tasks/aws/``).
 
+- :mod:`~tasks.aws.session`: boto3 sessions, credential checks, the AwsError family, and
+  ``aws_call``/``aws_pages`` that turn botocore errors into it.
+- :mod:`~tasks.aws.inventory`: the Nornir inventory as AWS fills it (tunnel keys in memory).
+- :mod:`~tasks.aws.template`: the CloudFormation template built from the inventory (pure).
+- :mod:`~tasks.aws.change_set`: ``plan``, a change set created, described and discarded or kept.
+- :mod:`~tasks.aws.stack_events`: a stack's description and events, and the wait for an end.
+- :mod:`~tasks.aws.stack`: stack deploy, status and delete, and the EC2 lookups they need.
+- :mod:`~tasks.aws.checks`: verify's AWS-side checks of a VPC (VGW, tunnels, route tables).
 - :mod:`~tasks.aws.connections`: a VGW's VPN connections (keys dropped) and customer gateway IPs.
 - :mod:`~tasks.aws.maintenance`: tunnel endpoint maintenance (status, apply, wait until back).
 - :mod:`~tasks.aws.drain`: make-before-break around a maintenance apply on the primary.

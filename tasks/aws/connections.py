@@ -2,8 +2,8 @@
 
 ``DescribeVpnConnections`` returns each connection's customer gateway configuration (XML that
 holds the pre-shared keys) and, in ``Options.TunnelOptions``, the keys again. Both are removed
-here, under :func:`tasks.aws_inventory.scrubbed_botocore_logs` so botocore's DEBUG log cannot
-print them either. Only :mod:`tasks.aws_inventory` needs the keys, and reads them itself.
+here, under :func:`tasks.aws.inventory.scrubbed_botocore_logs` so botocore's DEBUG log cannot
+print them either. Only :mod:`tasks.aws.inventory` needs the keys, and reads them itself.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tasks.aws_inventory import scrubbed_botocore_logs
+from tasks.aws.inventory import scrubbed_botocore_logs
 from tasks.model import Router
 
 LIVE_STATES = ("pending", "available")

@@ -22,7 +22,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tasks.aws.connections import owner_of, telemetry_of, vgw_connections
-from tasks.aws_session import describe_error
+from tasks.aws.session import describe_error
 from tasks.errors import ToolkitError
 from tasks.model import Router
 from tasks.report import table

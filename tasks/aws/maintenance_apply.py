@@ -26,7 +26,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from tasks.aws import maintenance as m
 from tasks.aws.connections import owner_of, telemetry_of, vgw_connections
 from tasks.aws.drain import Drain
-from tasks.aws_session import describe_error
+from tasks.aws.session import describe_error
 from tasks.model import Router
 
 log = logging.getLogger(__name__)

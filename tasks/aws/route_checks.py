@@ -22,8 +22,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from tasks.aws.checks import CheckResult, Severity
 from tasks.aws.design import ADVERTISED
-from tasks.aws_checks import CheckResult, Severity
 from tasks.model import Router
 
 STATIC = "CreateRoute"

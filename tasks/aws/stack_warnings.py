@@ -11,7 +11,7 @@ CloudFormation turns a change to an ``AWS::EC2::VPNConnection`` into one of thre
   down while it is changed.
 
 Removing a connection takes its router off AWS for good. Each warning names the router (from the
-logical id, :func:`tasks.aws_stack.logical_name`) and what to do first: drain it when it is the
+logical id, :func:`tasks.aws.template.logical_name`) and what to do first: drain it when it is the
 primary (prepend on it as failover.py's drain does, or apply in a window).
 """
 
@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from tasks.aws_stack import Change, logical_name
+from tasks.aws.change_set import Change
+from tasks.aws.template import logical_name
 from tasks.model import Router
 
 VPN_TYPE = "AWS::EC2::VPNConnection"

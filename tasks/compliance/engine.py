@@ -17,7 +17,8 @@ from typing import Any
 from tasks.compliance.config import DeviceConfig
 from tasks.compliance.drift import Drift
 from tasks.compliance.policy import Policy, RuleSpec, severity_rank
-from tasks.compliance.rules import REGISTRY, Hit, RuleContext, Unjudged, psk_fleet
+from tasks.compliance.rules import REGISTRY, Hit, RuleContext, Unjudged
+from tasks.compliance.rules.psk import psk_fleet
 from tasks.model import Router
 from tasks.secrets import redact
 

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 
 from tasks.aws.design import ADVERTISED
 from tasks.compliance.config import DeviceConfig, Neighbor, is_masked
-from tasks.compliance.rules import Hit, Outcome, RuleContext, Unjudged, rule, vgw_neighbors
+from tasks.compliance.rules import Hit, Outcome, RuleContext, Unjudged, rule
+from tasks.compliance.rules.bgp import vgw_neighbors
 
 
 @dataclass

@@ -128,7 +128,7 @@ def confirm(
     client: Any = None,
 ) -> dict[str, Any]:
     """The CloudWatch section of a failover report (never raises: a skip or error says why)."""
-    from tasks.aws_session import (
+    from tasks.aws.session import (
         CREDENTIAL_HELP,
         aws_credentials_available,
         boto_session,

@@ -13,7 +13,7 @@ from typing import Any
 
 from tasks.errors import ParseError
 from tasks.model import Router
-from tasks.parse import parse
+from tasks.parsing import parse
 
 CounterParser = Callable[[str, Router], int | None]
 

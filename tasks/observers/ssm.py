@@ -184,7 +184,7 @@ class SsmObserver:
     @property
     def client(self) -> Any:
         if self._client is None:
-            from tasks.aws_session import boto_session, require_credentials
+            from tasks.aws.session import boto_session, require_credentials
 
             session = boto_session(profile=self.conf.get("profile"), region=self.conf.get("region"))
             require_credentials(session)

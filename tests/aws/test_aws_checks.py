@@ -10,7 +10,7 @@ import pytest
 from aws_fixtures import FIXTURES, REGION, VGW_ID, VPC_ID, StubSession, fixture_json
 from moto import mock_aws
 
-from tasks.aws_checks import CheckResult, aws_credentials_available, check_vpc
+from tasks.aws.checks import CheckResult, aws_credentials_available, check_vpc
 from tasks.model import Router
 
 

@@ -15,7 +15,7 @@ from moto import mock_aws
 from script_loader import load_runbook
 
 from tasks import PROJECT_ROOT
-from tasks.aws_inventory import (
+from tasks.aws.inventory import (
     AwsTunnel,
     AwsVpnConnection,
     by_gateway_ip,
@@ -23,7 +23,7 @@ from tasks.aws_inventory import (
     load_with_aws,
     parse_customer_gateway_configuration,
 )
-from tasks.aws_session import AwsError
+from tasks.aws.session import AwsError
 from tasks.errors import InventoryError
 from tasks.inventory import router_of
 from tasks.secrets import MASK, SecretRef, redact

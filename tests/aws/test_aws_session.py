@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.aws_session import IMDS_PROVIDER, boto_session, on_ec2
+from tasks.aws.session import IMDS_PROVIDER, boto_session, on_ec2
 
 
 def providers(session: object) -> list[str]:
@@ -18,18 +18,18 @@ def providers(session: object) -> list[str]:
 
 
 def test_off_ec2_the_chain_has_no_instance_metadata_provider(monkeypatch) -> None:
-    monkeypatch.setattr("tasks.aws_session.on_ec2", lambda: False)
+    monkeypatch.setattr("tasks.aws.session.on_ec2", lambda: False)
     names = providers(boto_session(region="eu-west-1"))
     assert IMDS_PROVIDER not in names
     assert {"env", "shared-credentials-file", "container-role"} <= set(names)
 
 
 def test_on_ec2_or_when_configured_the_provider_stays(monkeypatch) -> None:
-    monkeypatch.setattr("tasks.aws_session.on_ec2", lambda: True)
+    monkeypatch.setattr("tasks.aws.session.on_ec2", lambda: True)
     assert IMDS_PROVIDER in providers(boto_session(region="eu-west-1"))
-    monkeypatch.setattr("tasks.aws_session.on_ec2", lambda: False)
+    monkeypatch.setattr("tasks.aws.session.on_ec2", lambda: False)
     assert IMDS_PROVIDER in providers(boto_session(region="eu-west-1", instance_metadata=True))
-    monkeypatch.setattr("tasks.aws_session.on_ec2", lambda: True)
+    monkeypatch.setattr("tasks.aws.session.on_ec2", lambda: True)
     assert IMDS_PROVIDER not in providers(boto_session(region="x", instance_metadata=False))
 
 

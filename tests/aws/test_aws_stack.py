@@ -16,15 +16,11 @@ from moto import mock_aws
 from script_loader import load_runbook
 
 from tasks import PROJECT_ROOT
-from tasks.aws_session import AwsError
-from tasks.aws_stack import (
-    StackEvent,
-    build_template,
-    deploy,
-    plan,
-    status,
-    template_text,
-)
+from tasks.aws.change_set import plan
+from tasks.aws.session import AwsError
+from tasks.aws.stack import deploy, status
+from tasks.aws.stack_events import StackEvent
+from tasks.aws.template import build_template, template_text
 from tasks.model import Router
 
 EXAMPLE = PROJECT_ROOT / "templates" / "aws" / "vpn-stack.example.yaml"
@@ -199,6 +195,28 @@ def test_plan_shows_the_change_set_and_leaves_nothing_behind(
         ("Add", "VpnConnectionRouter1"),
         ("Add", "VpnConnectionRouter2"),
     ]
+
+
+def test_plan_reads_every_page_of_a_long_change_set(
+    stub_session: StubSession, example_routers: list[Router]
+) -> None:
+    """The wait's answer is page one; the paginator fetches the rest from its NextToken."""
+    described = fixture_json("stack/describe_change_set_create.json")
+    first = {**described, "Changes": described["Changes"][:2], "NextToken": "page-2"}
+    rest = {**described, "Changes": described["Changes"][2:]}
+    cfn = stub_session.stub("cloudformation")
+    not_found(cfn)
+    created(cfn, "CREATE")
+    cfn.add_response("describe_change_set", first, {"StackName": STACK, "ChangeSetName": ANY})
+    cfn.add_response("describe_change_set", rest,
+                     {"StackName": STACK, "ChangeSetName": ANY, "NextToken": "page-2"})  # fmt: skip
+    cfn.add_response("delete_change_set", {})
+    cfn.add_response("delete_stack", {})
+    client = stub_session.client("cloudformation")
+    result = plan(client, STACK, build_template(example_routers), PARAMS, sleep=lambda s: None)
+    cfn.assert_no_pending_responses()
+    expected = [c["ResourceChange"]["LogicalResourceId"] for c in described["Changes"]]
+    assert [c.logical_id for c in result.changes] == expected
 
 
 def test_plan_with_no_changes(stub_session: StubSession, example_routers: list[Router]) -> None:

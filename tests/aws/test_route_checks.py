@@ -14,8 +14,8 @@ from typing import Any
 from aws_fixtures import VGW_ID, VPC_ID, StubSession, fixture_json
 from test_aws_checks import GATEWAYS, R1_VPN, R2_VPN, SUBNET_RTB, not_passed, stub_ec2
 
+from tasks.aws.checks import CheckResult, check_vpc
 from tasks.aws.route_checks import accepted_route_checks, static_shadow_checks
-from tasks.aws_checks import CheckResult, check_vpc
 from tasks.model import Router
 
 

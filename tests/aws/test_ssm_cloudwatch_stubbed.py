@@ -12,7 +12,7 @@ from aws_fixtures import REGION
 from botocore.stub import ANY, Stubber
 from inventory_factory import base_hosts, write_inventory
 
-from tasks.aws_session import boto_session
+from tasks.aws.session import boto_session
 from tasks.inventory import load
 from tasks.observers import ObserverError
 from tasks.observers.cloudwatch import confirm

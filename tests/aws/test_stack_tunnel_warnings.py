@@ -13,8 +13,9 @@ import pytest
 from aws_fixtures import StubSession
 from botocore.stub import ANY
 
+from tasks.aws.change_set import Change, plan
 from tasks.aws.stack_warnings import tunnel_warnings
-from tasks.aws_stack import Change, build_template, plan
+from tasks.aws.template import build_template
 from tasks.model import Router
 
 STACK = "vpc-bgp-ha-vpc-prod"

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from lab_variants import lab_inventory_variant
 
-from tasks.deploy import DeployOptions, run_deploy
+from tasks.deploy import DeployOptions
 from tasks.health import post_check, snapshot
 from tasks.inventory import load
 from tasks.lab import Lab
+from tasks.waves import run_deploy
 
 pytestmark = pytest.mark.lab
 

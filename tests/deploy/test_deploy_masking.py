@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from inventory_factory import PSK_ENV, base_hosts, write_inventory
 
-from tasks.deploy import DeployOptions, run_deploy
+from tasks.deploy import DeployOptions
 from tasks.inventory import load
+from tasks.waves import run_deploy
 
 OLD_KEY = "Old.Key_read_back_from_the_router_7"
 

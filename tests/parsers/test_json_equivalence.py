@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from frr_json_oracle import summary_from_json, summary_from_text, table_from_json, table_from_text
 
-from tasks.parse import parse
+from tasks.parsing import parse
 
 FIXTURES = Path(__file__).parent / "fixtures" / "frr"
 TABLES = sorted((FIXTURES / "show_ip_bgp").glob("*.json"))

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from frr_json_oracle import summary_from_json, summary_from_text, table_from_json, table_from_text
 
-from tasks.parse import parse
+from tasks.parsing import parse
 
 pytestmark = pytest.mark.lab
 

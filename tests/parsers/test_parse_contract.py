@@ -16,15 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tasks.errors import ParseError
-from tasks.parse import (
-    PARSERS_DIR,
-    duration_s,
-    human_size,
-    lookup,
-    parse,
-    run_chunked,
-    run_template,
-)
+from tasks.parsing import parse
+from tasks.parsing.table import PARSERS_DIR, lookup, run_chunked, run_template
+from tasks.parsing.units import duration_s, human_size
 from tasks.records import active_default_route
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from tasks.errors import ParseError
-from tasks.parse import PARSERS_DIR, command_table, parse, template_for
+from tasks.parsing import parse, template_for
+from tasks.parsing.table import PARSERS_DIR, command_table
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RAWS = sorted(FIXTURES.rglob("*.raw"))

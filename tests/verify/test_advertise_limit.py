@@ -15,7 +15,7 @@ from tasks.aws.prefix_limit import AWS_PREFIX_LIMIT, limit_verdict
 from tasks.collect import RouterState
 from tasks.inventory import load
 from tasks.model import Router
-from tasks.parse import parse
+from tasks.parsing import parse
 from tasks.verify import router_checks
 
 FIXTURE = (

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from inventory_factory import PSK_ENV, base_hosts, write_inventory
 
-from tasks.deploy import DeployOptions, run_deploy
+from tasks.deploy import DeployOptions
 from tasks.inventory import load
 from tasks.verify import HostEvidence, exit_code, run_verify
+from tasks.waves import run_deploy
 
 PENDING = "an unconfirmed change is pending: it rolls back by itself at 2026-12-02 03:00:00Z"
 

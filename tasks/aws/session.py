@@ -16,6 +16,7 @@ configured: traffic to an address no laptop or lab machine has any business reac
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -148,3 +149,22 @@ def describe_error(exc: BaseException) -> str:
         operation = getattr(exc, "operation_name", "call")
         return f"{operation}: {error.get('Code', 'Error')}: {error.get('Message', exc)}"
     return f"{type(exc).__name__}: {exc}"
+
+
+def aws_call(what: str, func: Callable[..., Any], **kwargs: Any) -> Any:
+    """``func(**kwargs)``, with botocore's errors as one :class:`AwsError` naming ``what``."""
+    try:
+        return func(**kwargs)
+    except (ClientError, BotoCoreError) as exc:
+        raise AwsError(f"{what} failed: {describe_error(exc)}") from exc
+
+
+def aws_pages(what: str, client: Any, operation: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every page of ``operation`` through boto3's paginator, errors as in :func:`aws_call`.
+
+    Pages are fetched as they are read, so a caller that stops early asks for no more.
+    """
+    try:
+        yield from client.get_paginator(operation).paginate(**kwargs)
+    except (ClientError, BotoCoreError) as exc:
+        raise AwsError(f"{what} failed: {describe_error(exc)}") from exc

@@ -51,7 +51,7 @@ from typing import Any, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tasks.aws.connections import vgw_connections
-from tasks.aws_session import (
+from tasks.aws.session import (
     CREDENTIAL_HELP,
     ClientFactory,
     aws_credentials_available,

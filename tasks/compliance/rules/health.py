@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tasks.compliance.config import DeviceConfig
-from tasks.compliance.rules import Hit, Outcome, RuleContext, Unjudged, rule, vgw_neighbors
+from tasks.compliance.rules import Hit, Outcome, RuleContext, Unjudged, rule
+from tasks.compliance.rules.bgp import vgw_neighbors
 
 ADVERTISE_MAP, EXIST_MAP = "DEFAULT-ADV", "ISP-HEALTHY"
 

@@ -35,7 +35,7 @@ from nornir.core.exceptions import PluginAlreadyRegistered
 from nornir.core.inventory import Host
 from nornir.core.plugins.inventory import TransformFunctionRegister
 
-from tasks.aws_session import AwsError, ClientFactory, describe_error
+from tasks.aws.session import AwsError, ClientFactory, describe_error
 from tasks.inventory import load
 from tasks.secrets import MASK, SecretRef, store_in_memory
 
