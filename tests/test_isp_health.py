@@ -94,11 +94,10 @@ def test_frr_advertises_the_default_only_while_the_token_is_held(tmp_path: Path)
     for line in (
         f"ip prefix-list ISP-HEALTH-TOKEN seq 10 permit {HEALTH_TOKEN}/32",
         "route-map ISP-HEALTHY permit 10",
-        "route-map DEFAULT-ADV permit 10",
         " bgp conditional-advertisement timer 5",
         "  redistribute kernel route-map ISP-HEALTHY",
-        "  neighbor 169.254.10.1 advertise-map DEFAULT-ADV exist-map ISP-HEALTHY",
-        "  neighbor 169.254.10.5 advertise-map DEFAULT-ADV exist-map ISP-HEALTHY",
+        "  neighbor 169.254.10.1 advertise-map TO-AWS exist-map ISP-HEALTHY",
+        "  neighbor 169.254.10.5 advertise-map TO-AWS exist-map ISP-HEALTHY",
     ):
         assert line + "\n" in conf, line
     # The token never leaves: what goes to AWS is still filtered to 0.0.0.0/0 only.

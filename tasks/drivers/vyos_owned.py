@@ -10,8 +10,8 @@ holds, and VyOS commits only the net difference (an unchanged router commits not
 What the toolkit owns, and nothing else is touched:
 
 - by name: route-maps ``TO-AWS``/``FROM-AWS``, prefix-lists ``DEFAULT-ONLY``/``VPC-NETWORKS``,
-  IKE group ``AWS-IKE``, ESP group ``AWS-ESP``; for ISP health, route-maps ``ISP-HEALTHY``/
-  ``DEFAULT-ADV``, prefix-list ``ISP-HEALTH-TOKEN``, the token's ``protocols failover`` route,
+  IKE group ``AWS-IKE``, ESP group ``AWS-ESP``; for ISP health, route-map ``ISP-HEALTHY``,
+  prefix-list ``ISP-HEALTH-TOKEN``, the token's ``protocols failover`` route,
   event handler ``VPC-HA-ISP-HEALTH``, and under BGP the token's ``redistribute kernel`` and
   the conditional-advertisement timer;
 - BGP neighbors exporting through ``TO-AWS``, or named by the candidate;
@@ -43,7 +43,6 @@ OWNED_BY_NAME = (
     ("vpn", "ipsec", "esp-group", "AWS-ESP"),
     # ISP health (templates/vyos: isp_health)
     ("policy", "route-map", "ISP-HEALTHY"),
-    ("policy", "route-map", "DEFAULT-ADV"),
     ("policy", "prefix-list", "ISP-HEALTH-TOKEN"),
     ("protocols", "failover", "route", f"{HEALTH_TOKEN}/32"),
     ("service", "event-handler", "event", "VPC-HA-ISP-HEALTH"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,10 @@ HEALTH = IspHealth.model_validate({"targets": ["198.18.100.10"], "gateway": "198
 def primary(tmp_path: Path, platform: str, health: IspHealth | None) -> Router:
     router = inventory_routers(tmp_path, platform, "1.4" if platform == "vyos" else None)["r1"]
     return router.model_copy(update={"isp_health": health})
+
+
+def without(text: str, drop: Callable[[str], bool]) -> str:
+    return "\n".join(line for line in text.splitlines() if not drop(line))
 
 
 def findings(router: Router, files: dict[str, str], policy: Policy) -> list[tuple[str, str]]:
@@ -41,10 +46,8 @@ def test_an_unconditional_neighbor_is_flagged(
     router = primary(tmp_path, platform, HEALTH)
     files = render_router(router)
     name = "frr.conf" if platform == "frr" else "config.set"
-    files[name] = "\n".join(
-        line for line in files[name].splitlines()
-        if not ("169.254.10.5" in line and ("advertise-map" in line or "exist-map" in line))
-    )  # fmt: skip
+    files[name] = without(files[name], lambda line: "169.254.10.5" in line and (
+        "advertise-map" in line or "exist-map" in line))  # fmt: skip
     assert findings(router, files, policy) == [("neighbor 169.254.10.5", "unconditional")]
 
 
@@ -57,11 +60,9 @@ def test_conditional_without_checks_and_a_missing_monitor_are_flagged(
     unguarded = router.model_copy(update={"isp_health": None})
     hits = findings(unguarded, files, policy)
     assert [where for where, _ in hits] == ["neighbor 169.254.10.1", "neighbor 169.254.10.5"]
-    assert hits[0][1] == "advertise-map DEFAULT-ADV exist-map ISP-HEALTHY"
+    assert hits[0][1] == "advertise-map TO-AWS exist-map ISP-HEALTHY"
     if platform == "frr":
         files["isp-health.sh"] = ""  # what the router shows when the monitor is not running
     else:
-        files["config.set"] = "\n".join(
-            line for line in files["config.set"].splitlines() if "failover" not in line
-        )
+        files["config.set"] = without(files["config.set"], lambda line: "failover" in line)
     assert findings(router, files, policy) == [("ISP health monitor", "not in force")]

@@ -2,7 +2,7 @@
 the inventory says (``isp_health``).
 
 With checks in force, every VGW session must send 0.0.0.0/0 only while the health token is in
-the BGP table (``advertise-map DEFAULT-ADV exist-map ISP-HEALTHY``) and a monitor must be in
+the BGP table (``advertise-map TO-AWS exist-map ISP-HEALTHY``) and a monitor must be in
 force to hold the token (FRR: the monitor running; VyOS: the token's failover route). Without
 checks, or with them suspended for maintenance, no session may be conditional: a leftover
 exist-map whose token nobody holds withdraws the router for good.
@@ -16,7 +16,9 @@ from tasks.compliance.config import DeviceConfig
 from tasks.compliance.rules import Hit, Outcome, RuleContext, Unjudged, rule
 from tasks.compliance.rules.bgp import vgw_neighbors
 
-ADVERTISE_MAP, EXIST_MAP = "DEFAULT-ADV", "ISP-HEALTHY"
+#: The advertise-map is the export map itself: FRR's scanner applies the advertise-map's set
+#: actions and skips the export map, so any other map loses the prepend and MED every scan.
+ADVERTISE_MAP, EXIST_MAP = "TO-AWS", "ISP-HEALTHY"
 
 
 @rule("isp-health")
