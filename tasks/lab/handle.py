@@ -130,20 +130,15 @@ class Lab:
         router's ISP health monitor can notice.
         """
         wan = self.nat_address(router)
-        rules = (
-            f"table ip {ISP_TABLE}_{router} {{\n"
-            " chain isp_break {\n"
-            "  type filter hook forward priority -200; policy accept;\n"
-            f'  iifname "{ISP_UPSTREAM}" ip daddr {wan} drop\n'
-            f'  oifname "{ISP_UPSTREAM}" ip saddr {wan} drop\n'
-            " }\n}\n"
-        )
-        proc = self.exec(self.plan.isp_ns, ["nft", "-f", "-"], input=rules)
-        if proc.returncode != 0:
-            raise LabError(f"break the ISP path of {router} ({wan}): {proc.stderr.strip()}")
+        drops = [
+            f'iifname "{ISP_UPSTREAM}" ip daddr {wan}',
+            f'oifname "{ISP_UPSTREAM}" ip saddr {wan}',
+        ]
+        self._drop("ip", f"{ISP_TABLE}_{router}", "forward", drops,
+                   f"break the ISP path of {router} ({wan})")  # fmt: skip
 
     def restore_isp(self, router: str) -> None:
-        self.exec(self.plan.isp_ns, ["nft", "delete", "table", "ip", f"{ISP_TABLE}_{router}"])
+        self._undrop("ip", f"{ISP_TABLE}_{router}")
 
     def cut_aws_endpoint(self, router: str, tunnel: str) -> None:
         """An AWS-side outage of one tunnel: its VGW endpoint's outside address goes silent
@@ -155,20 +150,23 @@ class Lab:
         self._restore(f"{router}_{tunnel}")
 
     def _cut(self, key: str, address: object) -> None:
-        rules = (
-            f"table bridge {CUT_TABLE}_{key} {{\n"
-            " chain pre {\n"
-            "  type filter hook prerouting priority -200; policy accept;\n"
-            f"  ip saddr {address} drop\n"
-            f"  ip daddr {address} drop\n"
-            " }\n}\n"
-        )
-        proc = self.exec(self.plan.isp_ns, ["nft", "-f", "-"], input=rules)
-        if proc.returncode != 0:
-            raise LabError(f"cut {key} ({address}): {proc.stderr.strip()}")
+        drops = [f"ip saddr {address}", f"ip daddr {address}"]
+        self._drop("bridge", f"{CUT_TABLE}_{key}", "prerouting", drops, f"cut {key} ({address})")
 
     def _restore(self, key: str) -> None:
-        self.exec(self.plan.isp_ns, ["nft", "delete", "table", "bridge", f"{CUT_TABLE}_{key}"])
+        self._undrop("bridge", f"{CUT_TABLE}_{key}")
+
+    def _drop(self, family: str, table: str, hook: str, matches: list[str], what: str) -> None:
+        """A table of its own in the ISP namespace that drops what ``matches`` select."""
+        rules = "".join(f"  {match} drop\n" for match in matches)
+        chain = f"  type filter hook {hook} priority -200; policy accept;\n{rules}"
+        text = f"table {family} {table} {{\n chain lab_fault {{\n{chain} }}\n}}\n"
+        proc = self.exec(self.plan.isp_ns, ["nft", "-f", "-"], input=text)
+        if proc.returncode != 0:
+            raise LabError(f"{what}: {proc.stderr.strip()}")
+
+    def _undrop(self, family: str, table: str) -> None:
+        self.exec(self.plan.isp_ns, ["nft", "delete", "table", family, table])
 
     def configure(self, router: str) -> None:
         """Render the router's ``frr`` templates and apply them as a deploy would."""
