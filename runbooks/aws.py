@@ -22,8 +22,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from tasks import aws_stack
 from tasks.aws import maintenance
 from tasks.aws.drain import prepend_drain

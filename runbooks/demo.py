@@ -18,9 +18,6 @@ import argparse
 import subprocess
 import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tasks import PROJECT_ROOT
 from tasks.cli import exit_codes_help, run_main

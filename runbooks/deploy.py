@@ -13,10 +13,7 @@ Modes:
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tasks.cli import (
     add_common_args,

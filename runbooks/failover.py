@@ -23,10 +23,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nornir.core import Nornir
 

@@ -21,8 +21,6 @@ import logging
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from tasks.cli import exit_codes_help, run_main
 from tasks.errors import ExitCode
 from tasks.lab import control, preflight, status

@@ -8,10 +8,7 @@ Exit codes (``--help``; the one table is :data:`tasks.errors.RUNBOOK_CODES`): 0 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tasks.cli import (
     add_common_args,
