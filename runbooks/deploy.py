@@ -28,7 +28,7 @@ from tasks.cli import (
 from tasks.deploy import BadOptions, DeployOptions, DeployReport, run_deploy, run_settle
 from tasks.errors import ExitCode
 from tasks.health import post_check, snapshot
-from tasks.render import as_text, render_config, write_files
+from tasks.render import as_text, render_config, write_rendered
 from tasks.report import failures, print_failures, table
 
 
@@ -95,15 +95,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def render_only(args: argparse.Namespace) -> int:
     nr = open_inventory(args)
-    results = nr.run(task=render_config, name="render")
+    if args.output_dir:  # nornir_utils' write_file: a diff and `changed` per file
+        results = nr.run(task=write_rendered, directory=args.output_dir, name="render")
+    else:
+        results = nr.run(task=render_config, name="render")
     failed = failures(results)
     rendered = {h: r[0].result for h, r in results.items() if h not in failed}
-    if args.output_dir:
-        for host, files in rendered.items():
-            write_files(files, args.output_dir / host)
     if args.json:
         print_json({"rendered": rendered, "failed": failed})
-    elif not args.output_dir:
+    elif args.output_dir:
+        for host in sorted(rendered):
+            changed = [r.name for r in results[host][1:] if r.changed]
+            print(f"{host}: {len(rendered[host])} file(s) in {args.output_dir / host}, "
+                  f"{len(changed)} changed")  # fmt: skip
+    else:
         for host in sorted(rendered):
             print(f"===== {host} =====")
             print(as_text(rendered[host]).rstrip())
