@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from inventory_factory import PSK_ENV, base_hosts, write_inventory
 from script_loader import load_runbook
 
@@ -297,8 +296,6 @@ def test_compliance_history_that_cannot_be_written_exits_1_not_2(tmp_path: Path)
 
 def test_aws_without_credentials_exits_2_before_asking_aws(tmp_path: Path) -> None:
     config = write_inventory(tmp_path / "inv", base_hosts())
-    conf = yaml.safe_load(config.read_text())
-    config.write_text(yaml.safe_dump(conf))
     run = subprocess.run(
         [sys.executable, str(RUNBOOKS / "aws.py"), "-c", str(config), "stack", "status"],
         capture_output=True, text=True, timeout=120, env=_env(tmp_path), check=False,
