@@ -22,14 +22,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from tasks.aws import change_set, maintenance
 from tasks.aws import stack as aws_stack
 from tasks.aws.drain import prepend_drain
 from tasks.aws.inventory import load_with_aws
 from tasks.aws.maintenance_apply import ApplyOptions, apply_maintenance
-from tasks.aws.session import AwsCredentialsError, make_session, require_credentials
+from tasks.aws.session import AwsCredentialsError, AwsError, make_session, require_credentials
 from tasks.aws.stack_events import StackEvent
 from tasks.aws.stack_warnings import tunnel_warnings
 from tasks.aws.template import (
@@ -40,17 +38,14 @@ from tasks.aws.template import (
     write_template,
 )
 from tasks.cli import (
-    EXIT_BAD_INPUT,
-    EXIT_FAILED,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
     add_common_args,
     fail,
     open_inventory,
     print_json,
+    run_main,
     setup_logging,
 )
-from tasks.errors import InventoryError, ToolkitError
+from tasks.errors import BadInput, ExitCode, InventoryError, ToolkitError, codes_text
 from tasks.inventory import router_of
 from tasks.model import Router
 from tasks.report import table
@@ -59,9 +54,7 @@ from tasks.secrets import redact
 EPILOG = (
     "Credentials, profile and region: --profile/--region, or the usual AWS_PROFILE, AWS_REGION, "
     "AWS_ACCESS_KEY_ID ..., shared files, SSO or an instance role. "
-    "Exit codes: 0 ok (plan: whether or not there are changes), 1 the AWS operation failed or "
-    "a resource is missing, 2 bad input (inventory, options, no credentials or region), "
-    "130 interrupted. "
+    f"Exit codes: {codes_text('aws.py')}. "
     f"maintenance status: {maintenance.EXIT_CODES['status']}. "
     f"maintenance apply (a dry run without --yes): {maintenance.EXIT_CODES['apply']}."
 )
@@ -159,7 +152,7 @@ def session_for(args: argparse.Namespace) -> Any:
         session = make_session(args.profile, args.region)
         require_credentials(session)
     except AwsCredentialsError as exc:
-        fail(str(exc))
+        raise BadInput(str(exc)) from exc
     return session
 
 
@@ -214,10 +207,10 @@ def run_stack(args: argparse.Namespace, routers: list[Router]) -> int:
                         for r in state.resources]  # fmt: skip
                 print(table(("logical id", "type", "physical id", "status"), rows))
         show_failures(state.failures)
-        return EXIT_OK if state.exists and not state.failures else EXIT_FAILED
+        return ExitCode.OK if state.exists and not state.failures else ExitCode.FAILED
     if args.action == "delete":
         if not confirm(f"Delete stack {name} and every VPN connection in it?", args.yes):
-            return EXIT_FAILED
+            return ExitCode.FAILED
         outcome = aws_stack.delete(cfn, name, on_event=show_event, poll_seconds=args.poll)
         return _finish(args, outcome)
     vpc_id = args.vpc_id or aws_stack.resolve_vpc_id(ec2, vpc)
@@ -231,7 +224,7 @@ def run_stack(args: argparse.Namespace, routers: list[Router]) -> int:
             print_json(_plan_json(plan, routers))
         else:
             show_plan(plan, routers)
-        return EXIT_OK
+        return ExitCode.OK
 
     def approve(plan: change_set.Plan) -> bool:
         if not args.json:
@@ -263,7 +256,7 @@ def _finish(
     show_failures(outcome.failures)
     for item in outcome.missing:
         print(f"MISSING {item}", file=sys.stderr)
-    return EXIT_OK if outcome.ok else EXIT_FAILED
+    return ExitCode.OK if outcome.ok else ExitCode.FAILED
 
 
 def _print_outputs(outputs: dict[str, str]) -> None:
@@ -321,6 +314,10 @@ def run_inventory(args: argparse.Namespace) -> int:
         nr = load_with_aws(args.config, session)
     except InventoryError as exc:
         fail(f"{exc}\nThe inventory merged with AWS breaks a rule; nothing was touched.")
+    except AwsError:
+        raise  # AWS could not be read: the operation failed (1)
+    except ToolkitError as exc:  # no such Nornir config, not YAML ...: bad input, as elsewhere
+        raise BadInput(str(exc)) from exc
     rows: list[tuple[str, ...]] = []
     report: dict[str, Any] = {}
     for host in sorted(nr.inventory.hosts.values(), key=lambda h: h.name):
@@ -341,7 +338,7 @@ def run_inventory(args: argparse.Namespace) -> int:
         print_json(report)
     else:
         print(table(("router", "tunnel", "AWS outside", "inside /30", "key"), rows))
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def run_maintenance(args: argparse.Namespace) -> int:
@@ -349,53 +346,51 @@ def run_maintenance(args: argparse.Namespace) -> int:
         fail("maintenance covers a VPC's tunnels: use --vpc (and --router for apply)")
     nr = open_inventory(args, connects=args.action == "apply" and args.yes)
     routers = [router_of(h) for h in nr.inventory.hosts.values()]
-    try:
-        vgw_id = routers[0].vpc.vgw.id if len({r.vpc.id for r in routers}) == 1 else None
-        if vgw_id is None:
-            raise maintenance.MaintenanceError(
-                "several VPCs: choose one with --vpc", maintenance.EXIT_BAD_INPUT
-            )
-        session = session_for(args)
-        ec2 = session.client("ec2")
-        if args.action == "status":
-            rows = maintenance.read_status(ec2, vgw_id, routers)
-            if args.json:
-                print_json([r.as_dict() for r in rows])
-            else:
-                print(maintenance.text_report(rows))
-            return maintenance.status_exit_code(rows)
-        by_name = args.router is not None or args.tunnel is not None
-        by_id = args.vpn_connection_id is not None or args.outside_ip is not None
-        if (
-            by_name == by_id
-            or (by_name and not (args.router and args.tunnel))
-            or (by_id and not (args.vpn_connection_id and args.outside_ip))
-        ):
-            fail("apply: name one tunnel: --router R --tunnel T, or --vpn-connection-id ID "
-                 "--outside-ip IP")  # fmt: skip
+    # A MaintenanceError ends the run with its own exit_code (run_main).
+    vgw_id = routers[0].vpc.vgw.id if len({r.vpc.id for r in routers}) == 1 else None
+    if vgw_id is None:
+        raise maintenance.MaintenanceError(
+            "several VPCs: choose one with --vpc", maintenance.EXIT_BAD_INPUT
+        )
+    session = session_for(args)
+    ec2 = session.client("ec2")
+    if args.action == "status":
+        rows = maintenance.read_status(ec2, vgw_id, routers)
+        if args.json:
+            print_json([r.as_dict() for r in rows])
+        else:
+            print(maintenance.text_report(rows))
+        return maintenance.status_exit_code(rows)
+    by_name = args.router is not None or args.tunnel is not None
+    by_id = args.vpn_connection_id is not None or args.outside_ip is not None
+    if (
+        by_name == by_id
+        or (by_name and not (args.router and args.tunnel))
+        or (by_id and not (args.vpn_connection_id and args.outside_ip))
+    ):
+        fail("apply: name one tunnel: --router R --tunnel T, or --vpn-connection-id ID "
+             "--outside-ip IP")  # fmt: skip
 
-        def say(line: str) -> None:
-            print(line, file=sys.stderr, flush=True)
+    def say(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
 
-        def verify(router: Router) -> int:
-            """verify of the router's VPC: routers over SSH, AWS side with this session
-            (--profile/--region), no data-plane probe."""
-            from tasks.verify import run_verify
-            from tasks.verify_extra import aws_side
+    def verify(router: Router) -> int:
+        """verify of the router's VPC: routers over SSH, AWS side with this session
+        (--profile/--region), no data-plane probe."""
+        from tasks.verify import run_verify
+        from tasks.verify_extra import aws_side
 
-            vpc = nr.filter(filter_func=lambda h: router_of(h).vpc.id == router.vpc.id)
-            return run_verify(vpc, [lambda rs: aws_side(rs, session=session)]).exit_code
+        vpc = nr.filter(filter_func=lambda h: router_of(h).vpc.id == router.vpc.id)
+        return run_verify(vpc, [lambda rs: aws_side(rs, session=session)]).exit_code
 
-        options = ApplyOptions(
-            vpn_connection_id=args.vpn_connection_id, outside_ip=args.outside_ip,
-            router=args.router, tunnel=args.tunnel, yes=args.yes, drain=args.drain,
-            drained=args.drained, timeout=args.timeout, poll=args.poll,
-        )  # fmt: skip
-        drain = prepend_drain(nr.inventory.hosts, routers, settle=args.drain_settle, say=say)
-        report = apply_maintenance(ec2, vgw_id, routers, options, drain=drain, verify=verify,
-                                   say=say)  # fmt: skip
-    except maintenance.MaintenanceError as exc:
-        fail(str(exc), exc.exit_code)
+    options = ApplyOptions(
+        vpn_connection_id=args.vpn_connection_id, outside_ip=args.outside_ip,
+        router=args.router, tunnel=args.tunnel, yes=args.yes, drain=args.drain,
+        drained=args.drained, timeout=args.timeout, poll=args.poll,
+    )  # fmt: skip
+    drain = prepend_drain(nr.inventory.hosts, routers, settle=args.drain_settle, say=say)
+    report = apply_maintenance(ec2, vgw_id, routers, options, drain=drain, verify=verify,
+                               say=say)  # fmt: skip
     if args.json:
         print_json(report.as_dict())
     else:
@@ -404,6 +399,10 @@ def run_maintenance(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    return run_main(_main, argv)
+
+
+def _main(argv: list[str] | None) -> int:
     args = parse_args(argv)
     setup_logging(args.verbose, args.log_file)
     try:
@@ -418,15 +417,10 @@ def main(argv: list[str] | None = None) -> int:
                 write_template(template, args.output)
             else:
                 print(template_text(template), end="")
-            return EXIT_OK
+            return ExitCode.OK
         return run_stack(args, routers)
-    except AwsCredentialsError as exc:
-        fail(str(exc), EXIT_BAD_INPUT)
-    except ToolkitError as exc:
-        fail(str(exc), EXIT_FAILED)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except AwsCredentialsError as exc:  # e.g. verify's AWS side, after maintenance apply
+        raise BadInput(str(exc)) from exc
 
 
 if __name__ == "__main__":

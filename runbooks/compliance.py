@@ -10,45 +10,37 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from tasks.cli import (
-    EXIT_BAD_INPUT,
-    EXIT_INTERRUPTED,
     add_common_args,
     comma_list,
-    fail,
+    exit_codes_help,
     open_inventory,
     print_json,
+    run_main,
     setup_logging,
 )
 from tasks.compliance.check import Known, check_intended, check_live, check_saved, known_hosts
 from tasks.compliance.engine import HostResult, worst_severity
 from tasks.compliance.history import Fixed, History
-from tasks.compliance.lock import AlreadyRunning, RunLock
+from tasks.compliance.lock import RunLock
 from tasks.compliance.policy import DEFAULT_POLICY, load_policy
 from tasks.compliance.report import json_payload, junit_xml, text_report
 from tasks.compliance.sources import Saved, read_dir
-from tasks.errors import ToolkitError
+from tasks.errors import BadInput, ExitCode, ToolkitError
 from tasks.inventory import load, select
 
 #: Exit code by the worst severity found; info-only is compliant.
 EXIT_BY_SEVERITY = {None: 0, "info": 0, "low": 3, "medium": 4, "high": 5, "critical": 6}
-EXIT_LOCKED = 75  # EX_TEMPFAIL: another run is in progress; try again at the next slot
+EXIT_LOCKED = ExitCode.BUSY  # another run is in progress; try again at the next slot
 
 STATE_DIR = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "vpc-ha"
 DEFAULT_HISTORY = STATE_DIR / "compliance.sqlite"
 
-EPILOG = """\
-exit codes (worst severity found):
-  0  compliant (no findings, or info only)     4  worst finding is medium
-  3  worst finding is low                      5  worst finding is high
-  6  worst finding is critical                 2  bad input (options, inventory, policy)
-  75 another run holds the lock (refused)     130 interrupted
-  A router that cannot be fetched or parsed is a 'check-failed' finding (high by default).
+EPILOG = f"""\
+exit codes (3..6: the worst severity found):
+{exit_codes_help("compliance.py")}
 
 examples:
   compliance.py                                  # live, every router, hourly job
@@ -113,11 +105,14 @@ def saved_configs(args: argparse.Namespace) -> tuple[list[Saved], dict[str, Know
     saved = read_dir(args.from_dir)
     known: dict[str, Known] = {}
     if not args.no_inventory and (args.config.is_file() or args.role or args.vpc):
-        known = known_hosts(select(load(args.config), role=args.role, vpc=args.vpc))
+        try:
+            known = known_hosts(select(load(args.config), role=args.role, vpc=args.vpc))
+        except ToolkitError as exc:  # a missing or unreadable inventory, too, is bad input
+            raise BadInput(str(exc)) from exc
     wanted = set(comma_list(args.hosts))
     unknown = sorted(wanted - {s.host for s in saved})
     if unknown:
-        raise ToolkitError(
+        raise BadInput(
             f"unknown host(s) {', '.join(unknown)} in {args.from_dir}; it has "
             f"{', '.join(s.host for s in saved)}"
         )
@@ -127,7 +122,7 @@ def saved_configs(args: argparse.Namespace) -> tuple[list[Saved], dict[str, Know
         if (not wanted or s.host in wanted) and (not (args.role or args.vpc) or s.host in known)
     ]
     if not selected:
-        raise ToolkitError("no saved configs match the filters (--hosts/--role/--vpc)")
+        raise BadInput("no saved configs match the filters (--hosts/--role/--vpc)")
     return selected, known
 
 
@@ -143,23 +138,20 @@ def run(args: argparse.Namespace) -> tuple[list[HostResult], str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    return run_main(_main, argv)
+
+
+def _main(argv: list[str] | None) -> int:
     args = parse_args(argv)
     setup_logging(args.verbose, args.log_file)
     history = history_path(args)
     lock_path = args.lock_file or (history or DEFAULT_HISTORY).with_suffix(".lock")
-    try:
-        with RunLock(lock_path):
-            results, mode = run(args)
-            fixed: list[Fixed] = []
-            if history is not None:
-                with History(history) as store:
-                    fixed = store.record(results, mode)
-    except AlreadyRunning as exc:
-        fail(str(exc), EXIT_LOCKED)
-    except ToolkitError as exc:
-        fail(str(exc), EXIT_BAD_INPUT)
-    except KeyboardInterrupt:
-        fail("interrupted", EXIT_INTERRUPTED)
+    with RunLock(lock_path):  # AlreadyRunning: 75; bad input: 2; the history failing: 1
+        results, mode = run(args)
+        fixed: list[Fixed] = []
+        if history is not None:
+            with History(history) as store:
+                fixed = store.record(results, mode)
     worst = worst_severity(results)
     code = EXIT_BY_SEVERITY[worst]
     if args.junit:

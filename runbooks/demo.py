@@ -7,9 +7,9 @@ printed as it goes, then a summary of the steps. The lab comes up in factory sta
 does the real work. The lab session lock is held throughout (a concurrent test session waits);
 the lab is brought down at the end only if this run brought it up (``--keep-lab`` leaves it).
 
-Exit codes: 0 every step succeeded; otherwise the exit code of the first step that failed
-(deploy 1/2, verify 1-3, failover 1-5 or 130; see each runbook's --help); 2 the lab could not
-come up (not root, packages missing, held by another session for too long).
+Exit codes (``--help``; the one table: :data:`tasks.errors.RUNBOOK_CODES`): 0 every step
+succeeded; otherwise the exit code of the first step that failed (see each runbook's --help);
+2 the lab could not come up (not root, packages missing, held by another session for too long).
 """
 
 from __future__ import annotations
@@ -18,25 +18,24 @@ import argparse
 import subprocess
 import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tasks import PROJECT_ROOT
+from tasks.cli import exit_codes_help, run_main
+from tasks.errors import ExitCode
 from tasks.lab import control, preflight
 from tasks.lab.topology import LabError, load_topology
 from tasks.report import table
 
 LAB_CONFIG = PROJECT_ROOT / "lab" / "config.yaml"
 RUNBOOKS = PROJECT_ROOT / "runbooks"
-EXIT_LAB = 2
+EXIT_LAB = ExitCode.BAD_INPUT
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n")[0],
-        epilog="Exit codes: 0 all steps ok; else the first failing step's own exit code; "
-        "2 the lab could not come up.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="exit codes:\n" + exit_codes_help("demo.py"),
     )
     parser.add_argument(
         "--mode",
@@ -62,6 +61,10 @@ def step(name: str, argv: list[str], results: list[tuple[str, int, float]]) -> i
 
 
 def main(argv: list[str] | None = None) -> int:
+    return run_main(_main, argv)
+
+
+def _main(argv: list[str] | None) -> int:
     args = parse_args(argv)
     results: list[tuple[str, int, float]] = []
     config = ["-c", str(LAB_CONFIG)]

@@ -13,25 +13,22 @@ Modes:
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from tasks.cli import (
-    EXIT_FAILED,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
     add_common_args,
+    exit_codes_help,
     fail,
     interruptible,
     open_inventory,
     print_json,
+    run_main,
     setup_logging,
 )
 from tasks.deploy import BadOptions, DeployOptions, DeployReport, run_settle
+from tasks.errors import ExitCode
 from tasks.health import post_check, snapshot
-from tasks.render import as_text, render_config, write_files
+from tasks.render import as_text, render_config, write_rendered
 from tasks.report import failures, print_failures, table
 from tasks.waves import run_deploy
 
@@ -40,10 +37,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Render and deploy router configs for BGP outbound HA of an AWS VPC.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Exit codes: 0 every selected host ended healthy, 1 a host failed or was rolled "
-        "back or skipped, 2 bad input (inventory, options; nothing touched), 130 interrupted. "
-        "VyOS: a host reported with its commit-confirm timer still armed (the session was "
-        "lost) reboots to its saved config when --confirm-timeout ends.",
+        epilog="VyOS: a host reported with its commit-confirm timer still armed (the session was "
+        "lost) reboots\nto its saved config when --confirm-timeout ends.\n\nexit codes:\n"
+        + exit_codes_help("deploy.py"),
     )
     add_common_args(parser)
     mode = parser.add_mutually_exclusive_group()
@@ -100,21 +96,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def render_only(args: argparse.Namespace) -> int:
     nr = open_inventory(args)
-    results = nr.run(task=render_config, name="render")
+    if args.output_dir:  # nornir_utils' write_file: a diff and `changed` per file
+        results = nr.run(task=write_rendered, directory=args.output_dir, name="render")
+    else:
+        results = nr.run(task=render_config, name="render")
     failed = failures(results)
     rendered = {h: r[0].result for h, r in results.items() if h not in failed}
-    if args.output_dir:
-        for host, files in rendered.items():
-            write_files(files, args.output_dir / host)
     if args.json:
         print_json({"rendered": rendered, "failed": failed})
-    elif not args.output_dir:
+    elif args.output_dir:
+        for host in sorted(rendered):
+            changed = [r.name for r in results[host][1:] if r.changed]
+            print(f"{host}: {len(rendered[host])} file(s) in {args.output_dir / host}, "
+                  f"{len(changed)} changed")  # fmt: skip
+    else:
         for host in sorted(rendered):
             print(f"===== {host} =====")
             print(as_text(rendered[host]).rstrip())
             print()
     print_failures(failed)
-    return EXIT_FAILED if failed else EXIT_OK
+    return ExitCode.FAILED if failed else ExitCode.OK
 
 
 def print_report(args: argparse.Namespace, report: DeployReport) -> None:
@@ -134,6 +135,10 @@ def print_report(args: argparse.Namespace, report: DeployReport) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    return run_main(_main, argv)
+
+
+def _main(argv: list[str] | None) -> int:
     args = parse_args(argv)
     setup_logging(args.verbose, args.log_file)
     interruptible()
@@ -144,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
                             "confirm" if args.confirm else "rollback")  # fmt: skip
         print_report(args, report)
         # Here "rolled_back" is the asked-for result, not a failure.
-        return EXIT_FAILED if any(o.status == "failed" for o in report.outcomes) else EXIT_OK
+        failed = any(o.status == "failed" for o in report.outcomes)
+        return ExitCode.FAILED if failed else ExitCode.OK
     try:
         options = DeployOptions(
             dry_run=args.dry_run,
@@ -157,13 +163,13 @@ def main(argv: list[str] | None = None) -> int:
             post_check=post_check,
         )
     except BadOptions as exc:
-        fail(str(exc))
+        fail(str(exc), ExitCode.BAD_INPUT)
     nr = open_inventory(args, connects=True, keys=True)
     report = run_deploy(nr, options)
     print_report(args, report)
     if report.interrupted:
-        return EXIT_INTERRUPTED
-    return EXIT_OK if report.ok else EXIT_FAILED
+        return ExitCode.INTERRUPTED
+    return ExitCode.OK if report.ok else ExitCode.FAILED
 
 
 if __name__ == "__main__":

@@ -25,43 +25,31 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nornir.core import Nornir
 
 from tasks.cli import (
     add_common_args,
+    exit_codes_help,
     fail,
     interruptible,
     open_inventory,
     print_json,
+    run_main,
     setup_logging,
 )
 from tasks.drivers.base import LockedError
-from tasks.errors import DriverError, ToolkitError
+from tasks.errors import DriverError, ExitCode, ToolkitError
 from tasks.failover import Bounds, FailoverOptions, FailoverReport, run_failover
-from tasks.failover.records import EXIT_BAD_INPUT, EXIT_REFUSED, EXIT_RESTORE_FAILED
+from tasks.failover.records import EXIT_REFUSED, EXIT_RESTORE_FAILED
 from tasks.failover.recover import recover
 from tasks.report import table
 
-EPILOG = """exit codes:
-  0    every phase passed its bounds; the primary is restored and verified
-  1    the test ran and the primary is restored, but a phase missed its bound (time or loss)
-  2    bad input (inventory, options, --mode hard|isp off the lab); nothing touched
-  3    refused: the pre-checks failed (primary path or every backup unhealthy), a drain is
-       already in force, or another run holds a router's change lock; nothing changed
-  4    aborted by an error or timeout: before any change ("nothing was changed"), or after
-       one, with the primary restored and verified (the report says which)
-  5    RESTORE NOT PROVEN: an undo failed or verify is not healthy afterwards; see the report
-  130  interrupted (Ctrl-C / SIGTERM / SIGHUP): before any change ("nothing was changed"), or
-       after one, with the primary restored and verified (the report says which)
-  An observer this machine cannot run (the lab's without root) is bad input: exit 2.
+EPILOG = f"""exit codes:
+{exit_codes_help("failover.py")}
 
---recover: 0 the primary path is verified healthy; 5 not proven (see the report); 2 bad input;
-  3 another run holds the primary's change lock.
+exit codes of --recover:
+{exit_codes_help("failover.py --recover")}
 """
 
 
@@ -223,6 +211,10 @@ def render(report: FailoverReport) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    return run_main(_main, argv)
+
+
+def _main(argv: list[str] | None) -> int:
     args = parse_args(argv)
     setup_logging(args.verbose, args.log_file)
     interruptible()
@@ -245,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         report = run_failover(nr, options)
     except ToolkitError as exc:
-        fail(f"{exc}\nNothing was touched.", EXIT_BAD_INPUT)
+        fail(f"{exc}\nNothing was touched.", ExitCode.BAD_INPUT)
     with contextlib.suppress(OSError):  # a lost terminal: the exit code still tells
         if args.json:
             print_json(report.as_dict())
@@ -262,7 +254,7 @@ def _recover(nr: Nornir, args: argparse.Namespace) -> int:
     except DriverError as exc:
         fail(f"{exc}\nThe primary was not reached; nothing was changed.", EXIT_RESTORE_FAILED)
     except ToolkitError as exc:
-        fail(f"{exc}\nNothing was touched.", EXIT_BAD_INPUT)
+        fail(f"{exc}\nNothing was touched.", ExitCode.BAD_INPUT)
     with contextlib.suppress(OSError):
         if args.json:
             print_json(recovery.as_dict())

@@ -8,8 +8,9 @@ Examples:
     lab.py status --json
     lab.py down
 
-Exit codes: 0 ok, 1 the lab failed (up did not converge, status not all up), 2 refused
-(not root, a package missing, bad topology).
+Exit codes (``--help``; the one table: :data:`tasks.errors.RUNBOOK_CODES`): 0 ok, 1 the lab
+failed (up did not converge, status not all up), 2 refused (not root, a package missing, bad
+topology, the lab held by another session), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -20,16 +21,20 @@ import logging
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+from tasks.cli import exit_codes_help, run_main
+from tasks.errors import ExitCode
 from tasks.lab import control, preflight, status
 from tasks.lab.topology import LabError, Plan, load_topology
 
-EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_REFUSED = ExitCode.OK, ExitCode.FAILED, ExitCode.BAD_INPUT
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="exit codes:\n" + exit_codes_help("lab.py"),
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="build the lab (idempotent)")
@@ -46,6 +51,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    return run_main(_main, argv)
+
+
+def _main(argv: list[str] | None) -> int:
     args = parse(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING)
     try:

@@ -1,20 +1,25 @@
 #!/usr/bin/env python3
 """Verify that a VPC's outbound traffic leaves through the primary, with backups ready.
 
-Exit codes: 0 healthy, 1 degraded (a backup not ready), 2 primary path broken or not
-guaranteed, 3 could not verify (unreachable router, unparsable output, ...).
+Exit codes (``--help``; the one table is :data:`tasks.errors.RUNBOOK_CODES`): 0 healthy,
+1 degraded, 2 primary path broken or not guaranteed (also bad input), 3 could not verify.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from tasks.cli import add_common_args, fail, open_inventory, print_json, setup_logging
-from tasks.errors import ToolkitError
+from tasks.cli import (
+    add_common_args,
+    exit_codes_help,
+    fail,
+    open_inventory,
+    print_json,
+    run_main,
+    setup_logging,
+)
+from tasks.errors import ExitCode, ToolkitError
 from tasks.report import junit_xml, table
 from tasks.verify import EXIT_UNVERIFIED, run_verify
 from tasks.verify_extra import extra_checks
@@ -31,11 +36,10 @@ VERDICT = {
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Prove the primary path of each VPC: routers, path decision, AWS, data plane.",
-        epilog="Exit codes: 0 healthy, 1 degraded (a backup not ready), 2 primary path broken "
-        "or not guaranteed (also: bad input, e.g. an unknown user_defined.probe.kind, refused "
-        "before any device is touched), 3 could not verify. The data-plane check uses the "
-        "observer user_defined.probe.kind names: counters (default; router counters over SSH), "
-        "ssm (an agent in the VPC) or lab.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="The data-plane check uses the observer user_defined.probe.kind names: counters "
+        "(default;\nrouter counters over SSH), ssm (an agent in the VPC) or lab. An unknown kind "
+        "is bad input.\n\nexit codes:\n" + exit_codes_help("verify.py"),
     )
     add_common_args(parser)
     parser.add_argument("--junit", type=Path, help="also write a JUnit XML report to this file")
@@ -45,18 +49,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    return run_main(_main, argv)
+
+
+def _main(argv: list[str] | None) -> int:
     args = parse_args(argv)
     setup_logging(args.verbose, args.log_file)
     nr = open_inventory(args, connects=True)
     try:
         extra = extra_checks(nr, aws=not args.no_aws, probe=not args.no_probe)
     except ToolkitError as exc:  # an unknown probe kind: refused before any device is touched
-        fail(f"{exc}\nNothing was touched.")
+        fail(f"{exc}\nNothing was touched.", ExitCode.BAD_INPUT)
     try:
         report = run_verify(nr, extra)
     except KeyboardInterrupt:
-        print("interrupted: nothing verified", file=sys.stderr)
-        return EXIT_UNVERIFIED
+        fail("interrupted: nothing verified", ExitCode.INTERRUPTED)
+    except ToolkitError as exc:  # here 1 would read "degraded": say "could not verify"
+        fail(str(exc), EXIT_UNVERIFIED)
     if args.junit:
         cases = [(c.check, c.target, c.status, c.detail) for c in report.checks]
         args.junit.write_text(junit_xml("verify", cases), encoding="utf-8")

@@ -1,7 +1,8 @@
 """What every runbook shares: common options, logging with secrets masked, inventory opening.
 
 Runbooks stay thin (argparse, a filter, ``nr.run``, a report, an exit code); the pieces they
-all repeat live here so each behaves the same at 3 a.m.
+all repeat live here so each behaves the same at 3 a.m. :func:`run_main` is the one place where
+an error or an interrupt becomes an exit code (the table: :mod:`tasks.errors`).
 """
 
 from __future__ import annotations
@@ -11,23 +12,21 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+import textwrap
+import traceback
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from nornir.core import Nornir
 
 from tasks import PROJECT_ROOT
-from tasks.errors import InventoryError, ToolkitError
+from tasks.errors import RUNBOOK_CODES, SHARED, ExitCode, InventoryError, ToolkitError
 from tasks.inputs import check_inputs
 from tasks.inventory import load, select
 from tasks.secrets import RedactingFilter, redact
 
-#: Exit codes shared by runbooks that change or read devices (verify adds its own 0..3 scale).
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
+A = TypeVar("A")
 
 DEFAULT_CONFIG = PROJECT_ROOT / "config.yaml"
 
@@ -94,10 +93,58 @@ def _interrupt(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+def fail(message: str, code: int = ExitCode.BAD_INPUT) -> NoReturn:
     """Print an error (secrets masked) to stderr and exit with ``code``."""
     print(f"error: {redact(message)}", file=sys.stderr)
-    raise SystemExit(code)
+    raise SystemExit(int(code))
+
+
+def run_main(main: Callable[[A], int], argv: A) -> int:
+    """Run a runbook's ``main(argv)`` and map what escapes it to the one exit-code table.
+
+    The runbook's own return value (its verdict) is returned as it is. A
+    :class:`~tasks.errors.ToolkitError` exits with its ``exit_code`` (1 unless its class says
+    otherwise: 2 for bad input, 75 busy ...), Ctrl-C / SIGTERM / SIGHUP (``KeyboardInterrupt``)
+    with 130, anything else, a bug, with 70 after its traceback. ``SystemExit`` (argparse,
+    :func:`fail`) passes through. Every message goes to stderr with secrets masked.
+    """
+    try:
+        return int(main(argv))
+    except ToolkitError as exc:
+        fail(str(exc), exc.exit_code)
+    except KeyboardInterrupt:
+        fail("interrupted", ExitCode.INTERRUPTED)
+    except Exception as exc:
+        print(redact(traceback.format_exc()), file=sys.stderr, end="")
+        fail(f"internal error (a bug; please report it): {type(exc).__name__}: {exc}",
+             ExitCode.INTERNAL)  # fmt: skip
+
+
+def exit_codes_help(runbook: str) -> str:
+    """``runbook``'s exit codes, one per line, for its ``--help`` (from the one table)."""
+    lines = []
+    for code, text in sorted(RUNBOOK_CODES[runbook].items()):
+        head = f"  {code:<4} "
+        lines.append(textwrap.fill(text or SHARED[code].label, 94, initial_indent=head,
+                                   subsequent_indent=" " * len(head)))  # fmt: skip
+    return "\n".join(lines)
+
+
+def exit_code_table() -> str:
+    """The README's exit-code table (Markdown), generated from :mod:`tasks.errors`."""
+    codes = sorted({code for table in RUNBOOK_CODES.values() for code in table})
+    rows = ["| code | means | what each runbook says |", "|---|---|---|"]
+    for code in codes:
+        shared = SHARED[code].meaning if code in SHARED else "the runbook's own verdict"
+        users = [(rb, table[code]) for rb, table in RUNBOOK_CODES.items() if code in table]
+        said = [f"`{rb}`: {text}" for rb, text in users if text]
+        plain = [f"`{rb}`" for rb, text in users if not text]
+        if plain and len(users) == len(RUNBOOK_CODES):
+            said.append("every other runbook" if said else "every runbook")
+        else:
+            said += plain
+        rows.append(f"| {code} | {shared} | {'<br>'.join(said)} |")
+    return "\n".join(rows)
 
 
 def open_inventory(args: argparse.Namespace, connects: bool = False, keys: bool = False) -> Nornir:

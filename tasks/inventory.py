@@ -26,7 +26,7 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAMLError
 
 from tasks.errors import InventoryError, InventoryProblem, ToolkitError
-from tasks.model import Router, by_vpc
+from tasks.model import AWS_ACCEPTS, Router, by_vpc
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +179,10 @@ def _with_fix(kind: str, loc: list[str | int], value: object, message: str) -> s
         return f"must be a mapping of {fields}, not {type(value).__name__}"
     if kind == "literal_error" and last == "vyos_syntax" and isinstance(value, int | float):
         return f'{message}: quote it: vyos_syntax: "{value}" (YAML reads 1.4 as a number)'
+    if kind == "literal_error" and isinstance(last, str) and last in AWS_ACCEPTS:
+        what, choices = AWS_ACCEPTS[last]
+        *head, tail = [str(c) for c in choices]
+        return f"{what} must be one AWS accepts: {', '.join(head)} or {tail}"
     return message
 
 

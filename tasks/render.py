@@ -14,7 +14,9 @@ from typing import Any
 
 import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+from nornir.core.exceptions import NornirSubTaskError
 from nornir.core.task import Result, Task
+from nornir_utils.plugins.tasks.files import write_file
 
 from tasks import PROJECT_ROOT
 from tasks.errors import RenderError, SecretError
@@ -133,7 +135,10 @@ def render_config(task: Task, reveal_secrets: bool = False) -> Result:
 
 
 def write_files(files: dict[str, str], directory: Path) -> list[Path]:
-    """Write rendered files under ``directory`` (subfolders made); returns the paths written."""
+    """Write rendered files under ``directory`` (subfolders made); returns the paths written.
+
+    For code outside a Nornir run (tests, benchmarks); a runbook uses :func:`write_rendered`.
+    """
     written = []
     for name, body in files.items():
         target = directory / name
@@ -141,3 +146,40 @@ def write_files(files: dict[str, str], directory: Path) -> list[Path]:
         target.write_text(body, encoding="utf-8")
         written.append(target)
     return written
+
+
+def write_rendered(task: Task, directory: Path, dry_run: bool | None = None) -> Result:
+    """Nornir task: render the host's config into ``directory/<host>/`` (keys masked).
+
+    Each file is written by nornir_utils' ``write_file`` subtask, so each has a unified diff
+    against what the folder held and ``changed`` only when it differs, and a dry run writes
+    nothing. ``result`` is path -> text, as :func:`render_config`'s; ``changed`` and ``diff``
+    sum up the files.
+
+    Raises:
+        RenderError: a template fails, or a file cannot be written.
+    """
+    files = render_router(router_of(task.host))
+    folder = directory / task.host.name
+    diffs = []
+    changed = False
+    for name, body in files.items():
+        target = folder / name
+        try:
+            if not task.is_dry_run(dry_run):
+                target.parent.mkdir(parents=True, exist_ok=True)
+            written = task.run(
+                task=write_file,
+                name=f"write {name}",
+                filename=str(target),
+                content=body,
+                dry_run=dry_run,
+                severity_level=logging.DEBUG,
+            )
+        except (NornirSubTaskError, OSError) as exc:
+            cause = exc.result[0].exception if isinstance(exc, NornirSubTaskError) else exc
+            raise RenderError(f"{task.host.name}: cannot write {target}: {cause}") from exc
+        changed = changed or written.changed
+        if written[0].diff:
+            diffs.append(written[0].diff)
+    return Result(host=task.host, result=files, changed=changed, diff="\n".join(diffs))

@@ -7,16 +7,13 @@ Tests marked ``@pytest.mark.lab`` are skipped, with the reason, when the lab can
 from __future__ import annotations
 
 import signal
-import sys
 from collections.abc import Iterator
 from functools import cache
-from pathlib import Path
 
 import pytest
 
-# Shared test helpers (inventory_factory, lab_variants) live in tests/; subfolders import them.
-sys.path.insert(0, str(Path(__file__).parent))
-
+# Shared test helpers (inventory_factory, lab_variants) live in tests/, which pyproject.toml's
+# pytest `pythonpath` puts on the import path for every subfolder.
 from tasks.drivers import driver_for
 from tasks.inventory import load
 from tasks.lab import Lab, LabError, control, preflight

@@ -41,6 +41,33 @@ def test_output_dir_writes_files(tmp_path: Path) -> None:
                        "r2/swanctl/tun1.conf", "r2/swanctl/tun2.conf"]  # fmt: skip
 
 
+def test_output_dir_says_what_changed_by_nornir_utils_write_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A re-render into the same folder changes nothing; an edited file is put back, and
+    counted; a dry run of the task writes nothing but still has the diff."""
+    from tasks.inventory import load
+    from tasks.render import write_rendered
+
+    config = write_inventory(tmp_path / "inv", base_hosts("frr"))
+    out = tmp_path / "out"
+    argv = ["--render-only", "-c", str(config), "--hosts", "r2", "--output-dir", str(out)]
+    assert deploy.main(argv) == 0
+    assert "6 file(s)" in capsys.readouterr().out
+    assert deploy.main(argv) == 0
+    assert "0 changed" in capsys.readouterr().out
+    conf = out / "r2" / "frr.conf"
+    good = conf.read_text()
+    conf.write_text(good + "! hand edit\n")
+    assert deploy.main(argv) == 0
+    assert "1 changed" in capsys.readouterr().out and conf.read_text() == good
+    conf.write_text(good + "! hand edit\n")
+    nr = load(config).filter(name="r2")
+    result = nr.run(task=write_rendered, directory=out, dry_run=True)["r2"]
+    assert result.changed and "-! hand edit" in result[0].diff
+    assert conf.read_text() == good + "! hand edit\n"
+
+
 def test_bad_inventory_exits_2_naming_host_and_field(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

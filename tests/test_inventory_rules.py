@@ -76,6 +76,10 @@ RULES = [
      "(phase 2) only"),
     ("ike-version", set_data("r1", "ipsec", {"ike_version": 3}), "r1", "ipsec.ike_version",
      "1 or 2"),
+    ("ike-version-bool", set_data("r1", "ipsec", {"ike_version": True}), "r1",
+     "ipsec.ike_version", "not true/false"),  # a Literal[1, 2] would take true for 1
+    ("esp-dh-bool", set_data("r1", "ipsec", {"esp": {"dh_group": True}}), "r1",
+     "ipsec.esp.dh_group", "not true/false"),
     ("dpd-timeout-short", set_data("r1", "ipsec", {"dpd": {"timeout": 20, "interval": 5}}),
      "r1", "ipsec.dpd.timeout", "at least 30"),
     ("mtu-too-big", set_data("r1", "tunnel_mtu", 1500), "r1", "tunnel_mtu", "less than or equal"),

@@ -10,7 +10,7 @@ must mean the templates were checked.
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 import os
 import sys
 from functools import cache
@@ -32,9 +32,17 @@ def checker() -> ModuleType:
             f"VyOS schema checker not found at {SCHEMA_DIR} (set VYOS_SCHEMA_DIR to the "
             "shared/vyos-schema folder)"
         )
-    if str(SCHEMA_DIR) not in sys.path:
-        sys.path.insert(0, str(SCHEMA_DIR))
-    return importlib.import_module("vyos_schema")
+    loaded = sys.modules.get("vyos_schema")
+    if loaded is not None:
+        return loaded
+    # Imported from its file, not by putting SCHEMA_DIR on sys.path: the folder is outside the
+    # repository (and VYOS_SCHEMA_DIR may move it), so pytest's `pythonpath` cannot name it.
+    spec = importlib.util.spec_from_file_location("vyos_schema", SCHEMA_DIR / "vyos_schema.py")
+    assert spec is not None and spec.loader is not None, SCHEMA_DIR
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["vyos_schema"] = module  # before running it: its dataclasses look it up
+    spec.loader.exec_module(module)
+    return module
 
 
 @cache

@@ -23,7 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from tasks.aws.connections import owner_of, telemetry_of, vgw_connections
 from tasks.aws.session import describe_error
-from tasks.errors import ToolkitError
+from tasks.errors import ToolkitError, codes_text
 from tasks.model import Router
 from tasks.report import table
 
@@ -31,19 +31,10 @@ log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_PENDING, EXIT_BAD_INPUT, EXIT_UNASKED = 0, 1, 2, 3
 EXIT_FAILED_AFTER, EXIT_REFUSED = 1, 4
+#: What the codes mean, from the one table (:data:`tasks.errors.RUNBOOK_CODES`).
 EXIT_CODES = {
-    "status": (
-        "0 nothing pending; 1 maintenance pending on at least one tunnel; 2 bad input "
-        "(inventory, options, no credentials or region, no such VPN connection); 3 could not "
-        "ask AWS (access denied, throttled, endpoint unreachable)"
-    ),
-    "apply": (
-        "0 applied, tunnel back UP and verify healthy (or: nothing pending, dry run shown); "
-        "1 applied but the tunnel did not come back in time or verify is not healthy; "
-        "2 bad input; 3 could not ask AWS or AWS refused the replacement; "
-        "4 refused for safety (the tunnel is the primary's, which carries the traffic, and "
-        "neither --drain nor --drained was given), nothing changed"
-    ),
+    "status": codes_text("aws.py maintenance status"),
+    "apply": codes_text("aws.py maintenance apply"),
 }
 #: What GetVpnTunnelReplacementStatus says when nothing is pending (the API documents the
 #: field only as a string; an absent field or one of these means "no").

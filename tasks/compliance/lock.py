@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import IO
 
 from tasks.compliance.history import now
-from tasks.errors import ToolkitError
+from tasks.errors import ExitCode, ToolkitError
 
 
 class AlreadyRunning(ToolkitError):
     """Another run holds the lock; this one must refuse, not wait."""
+
+    exit_code = ExitCode.BUSY
 
 
 class RunLock:

@@ -15,14 +15,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tasks import PROJECT_ROOT
-from tasks.errors import ToolkitError
+from tasks.errors import BadInput
 
 Severity = Literal["info", "low", "medium", "high", "critical"]
 SEVERITIES: tuple[Severity, ...] = ("info", "low", "medium", "high", "critical")
 DEFAULT_POLICY = PROJECT_ROOT / "compliance" / "policy.yaml"
 
 
-class PolicyError(ToolkitError):
+class PolicyError(BadInput):
     """The policy file is unreadable, malformed, or disagrees with the rules the code has."""
 
 

@@ -22,7 +22,7 @@ from tasks.compliance import frr, vyos
 from tasks.compliance.config import DeviceConfig
 from tasks.compliance.drift import group_frr_files
 from tasks.drivers.base import driver_for
-from tasks.errors import ParseError, ToolkitError
+from tasks.errors import BadInput, ParseError, ToolkitError
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +64,10 @@ def read_dir(directory: Path) -> list[Saved]:
     """Every router saved under ``directory``, sorted by host name.
 
     Raises:
-        ToolkitError: the directory does not exist or holds no configs.
+        BadInput: the directory does not exist or holds no configs.
     """
     if not directory.is_dir():
-        raise ToolkitError(f"--from-dir {directory}: not a directory")
+        raise BadInput(f"--from-dir {directory}: not a directory")
     saved: list[Saved] = []
     for entry in sorted(directory.iterdir()):
         if entry.name.startswith(".") or entry.name.lower().startswith("readme"):
@@ -86,7 +86,7 @@ def read_dir(directory: Path) -> list[Saved]:
             files = {"frr.conf": text} if platform == "frr" else {"config": text}
             saved.append(Saved(entry.stem, platform, files, entry))
     if not saved:
-        raise ToolkitError(f"--from-dir {directory}: no saved configs found")
+        raise BadInput(f"--from-dir {directory}: no saved configs found")
     return saved
 
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from importlib.metadata import entry_points
 from typing import Any
 
-from tasks.errors import ToolkitError
+from tasks.errors import BadInput
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +37,8 @@ _REQUIRES: dict[str, Requires] = {}
 _loaded = False
 
 
-class ObserverError(ToolkitError):
+class ObserverError(BadInput):
     """The probe config names no known observer, or its settings are wrong (bad input)."""
-
-    exit_code = 2
 
 
 def register(kind: str, factory: Factory, requires: Requires | None = None) -> None:

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
+from inventory_factory import base_hosts, write_inventory  # tests/: pytest's `pythonpath`
+
+from tasks.compliance.policy import Policy, load_policy
+from tasks.inventory import load
+from tasks.model import Router
 
 HERE = Path(__file__).parent
 REFERENCE = HERE / "fixtures" / "reference"
-# inventory_factory lives one level up (tests/); pytest puts only this folder on sys.path.
-sys.path.insert(0, str(HERE.parent))
-
-from inventory_factory import base_hosts, write_inventory  # noqa: E402
-
-from tasks.compliance.policy import Policy, load_policy  # noqa: E402
-from tasks.inventory import load  # noqa: E402
-from tasks.model import Router  # noqa: E402
 
 
 @pytest.fixture(scope="session")

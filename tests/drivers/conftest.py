@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-HERE = Path(__file__).parent
-# inventory_factory lives one level up; make it importable when tests/drivers runs alone.
-if str(HERE.parent) not in sys.path:
-    sys.path.insert(0, str(HERE.parent))
+# scripted_vyos sits beside this file (pytest puts a conftest's folder without __init__.py on
+# the import path); inventory_factory in tests/ (pyproject.toml's pytest `pythonpath`).
+from scripted_vyos import Script, ScriptedVyos
 
-from scripted_vyos import Script, ScriptedVyos  # noqa: E402
-
-from tasks.drivers.base import LocalChangeLock  # noqa: E402
+from tasks.drivers.base import LocalChangeLock
 
 
 def pytest_configure(config: pytest.Config) -> None:
