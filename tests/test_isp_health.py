@@ -140,7 +140,7 @@ def test_vyos_renders_failover_conditional_advertisement_and_the_kick(tmp_path: 
 
 
 def test_vyos_deploy_removes_the_health_nodes_it_owns() -> None:
-    from tasks.drivers.vyos_owned import deletions
+    from tasks.platforms.vyos.owned import deletions
 
     running = [
         f"set protocols failover route '{HEALTH_TOKEN}/32' next-hop 198.51.100.1 interface 'eth0'",

@@ -195,7 +195,7 @@ class FrrChanger:
 @register
 class VyosChanger:
     """VyOS: ``configure``, the set/delete lines, ``commit``, ``exit`` (never ``save``),
-    through the driver's :meth:`~tasks.drivers.vyos.VyosDriver.commit_unsaved`. Run against
+    through the driver's :meth:`~tasks.platforms.vyos.driver.VyosDriver.commit_unsaved`. Run against
     the scripted VyOS 1.3 and 1.4 routers (``tests/drivers/test_vyos_scenarios.py``), not yet
     against a real one. Deleting an absent node succeeds on VyOS, so undoing twice is safe."""
 

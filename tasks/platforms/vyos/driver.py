@@ -22,7 +22,7 @@ The command conversation, per method (what VyOS answers: ``../shared/vyos/BEHAVI
     show     <op-mode command>
 
 Replace semantics. ``set`` only adds, so the candidate starts with a ``delete`` of every node
-the toolkit owns that is on the router (:mod:`tasks.drivers.vyos_owned`); VyOS commits the net
+the toolkit owns that is on the router (:mod:`tasks.platforms.vyos.owned`); VyOS commits the net
 difference of the session, so an unchanged router commits nothing and ``compare`` shows the
 deletions of what the intent no longer holds. Nothing outside the owned nodes is touched.
 
@@ -73,10 +73,10 @@ from tasks.drivers.base import (
     register,
 )
 from tasks.drivers.ssh import connect
-from tasks.drivers.vyos_owned import deletions
 from tasks.errors import DriverError
 from tasks.isp_health import HealthState
 from tasks.model import HEALTH_TOKEN, Router
+from tasks.platforms.vyos.owned import deletions
 from tasks.secrets import RedactingFilter, redact, remember_secret
 
 log = logging.getLogger(__name__)
