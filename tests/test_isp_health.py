@@ -17,12 +17,12 @@ import pytest
 from inventory_factory import base_hosts, write_inventory
 from pydantic import ValidationError
 
-from tasks.drivers.frr_commands import EMPTY_HEALTH, HEALTH_PID, apply_commands
 from tasks.errors import InventoryError
 from tasks.failover.faults import FAULTS
 from tasks.inventory import load
 from tasks.isp_health import HealthState, health_checks
 from tasks.model import HEALTH_TOKEN, IspHealth, Router
+from tasks.platforms.frr.apply import EMPTY_HEALTH, HEALTH_PID, apply_commands
 from tasks.render import render_router
 
 HEALTH = {"targets": ["198.18.100.10", "198.18.100.11"], "gateway": "198.51.100.1"}

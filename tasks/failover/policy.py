@@ -179,8 +179,9 @@ class FrrChanger:
         self._vtysh(self._shutdown_lines(down))
 
     def arm_guard(self, seconds: int, owner: str) -> None:
-        """A timer on the router (:meth:`~tasks.drivers.frr.FrrDriver.arm_drain_guard`) runs
-        the same two undos the run would: sessions back, then the rendered prepend."""
+        """A timer on the router
+        (:meth:`~tasks.platforms.frr.driver.FrrDriver.arm_drain_guard`) runs the same two undos
+        the run would: sessions back, then the rendered prepend."""
         sessions = self._command(self._shutdown_lines(False))
         undo = f"{sessions}\n{self._command(self._prepend_lines(self.router.prepend_count))}"
         try:

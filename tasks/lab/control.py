@@ -342,7 +342,7 @@ def configure_router(plan: Plan, model: Any) -> None:
     files = render_router(model, reveal_secrets=True)
     apply.write_files(box, files)
     apply.execute(box, apply.apply_commands(model, files))
-    # The identity the frr driver records at apply (tasks/drivers/frr.py IDENTITY_FILE).
+    # The identity the frr driver records at apply (tasks/platforms/frr/driver.py IDENTITY_FILE).
     apply.write_files(box, {"identity": f"{model.name}\n"})
 
 

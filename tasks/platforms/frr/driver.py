@@ -16,7 +16,7 @@ refuses a router that recorded another name (:func:`tasks.drivers.base.check_ide
 - ``rollback`` disarms the timer and runs ``rollback.sh`` now.
 
 Files travel over SFTP, never on a command line, so keys do not show up in shell history or
-process lists. The apply commands themselves are in :mod:`tasks.drivers.frr_commands`.
+process lists. The apply commands themselves are in :mod:`tasks.platforms.frr.apply`.
 """
 
 from __future__ import annotations
@@ -38,7 +38,11 @@ from tasks.drivers.base import (
     check_identity,
     register,
 )
-from tasks.drivers.frr_commands import (
+from tasks.drivers.ssh import connect
+from tasks.errors import DriverError
+from tasks.isp_health import HealthState
+from tasks.model import Router
+from tasks.platforms.frr.apply import (
     CONFIG_DIR,
     EMPTY_HEALTH,
     EMPTY_NFT,
@@ -54,10 +58,6 @@ from tasks.drivers.frr_commands import (
     apply_commands,
     vici_uri,
 )
-from tasks.drivers.ssh import connect
-from tasks.errors import DriverError
-from tasks.isp_health import HealthState
-from tasks.model import Router
 from tasks.secrets import redact
 
 log = logging.getLogger(__name__)
