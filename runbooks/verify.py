@@ -16,7 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tasks.cli import add_common_args, fail, open_inventory, print_json, setup_logging
 from tasks.errors import ToolkitError
 from tasks.report import junit_xml, table
-from tasks.verify import EXIT_UNVERIFIED, run_verify
+from tasks.verify import run_verify
+from tasks.verify.report import EXIT_UNVERIFIED
 from tasks.verify_extra import extra_checks
 
 STATUS_MARK = {"pass": "ok", "fail": "FAIL", "warn": "warn", "skip": "skip", "error": "ERROR"}

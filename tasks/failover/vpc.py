@@ -14,7 +14,7 @@ from nornir.core import Nornir
 from tasks.failover.policy import FailoverError, changer_class
 from tasks.failover.records import new_problems
 from tasks.model import Router
-from tasks.verify import Check, VerifyReport
+from tasks.verify.report import Check, VerifyReport
 
 Verify = Callable[[], VerifyReport]
 

@@ -12,7 +12,7 @@ from tasks.failover.records import judge_prechecks, new_problems
 from tasks.failover.undo import UndoStack, shielded
 from tasks.lab.probes import ProbeRecord
 from tasks.model import Router
-from tasks.verify import Check, VerifyReport
+from tasks.verify.report import Check, VerifyReport
 
 
 def router(name: str = "r1", role: str = "primary", rank: int = 0, **extra: object) -> Router:
