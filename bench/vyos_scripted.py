@@ -35,8 +35,8 @@ from vyos_cli import FACTORY  # noqa: E402
 
 from tasks.drivers import driver_for  # noqa: E402
 from tasks.drivers.base import LocalChangeLock  # noqa: E402
-from tasks.drivers.vyos import VyosDriver  # noqa: E402
 from tasks.inventory import load  # noqa: E402
+from tasks.platforms.vyos.driver import VyosDriver  # noqa: E402
 from tasks.render import render_router  # noqa: E402
 
 FAST = {"conn_timeout": 3, "auth_timeout": 3, "banner_timeout": 3, "fast_cli": True,

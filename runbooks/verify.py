@@ -21,7 +21,8 @@ from tasks.cli import (
 )
 from tasks.errors import ExitCode, ToolkitError
 from tasks.report import junit_xml, table
-from tasks.verify import EXIT_UNVERIFIED, run_verify
+from tasks.verify import run_verify
+from tasks.verify.report import EXIT_UNVERIFIED
 from tasks.verify_extra import extra_checks
 
 STATUS_MARK = {"pass": "ok", "fail": "FAIL", "warn": "warn", "skip": "skip", "error": "ERROR"}

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tasks.model import Router
-    from tasks.verify import Check, Severity
+    from tasks.verify.report import Check, Severity
 
 _FIELD = re.compile(r"(\w+)=(\S+)")
 
@@ -65,7 +65,7 @@ def _clock(epoch: float | None) -> str:
 
 def health_checks(router: Router, state: HealthState | None) -> list[Check]:
     """The ``isp_health`` check of one router (none when the inventory sets no checks)."""
-    from tasks.verify import Check, severity_of
+    from tasks.verify.report import Check, severity_of
 
     health = router.isp_health
     if health is None:

@@ -22,7 +22,8 @@ from nornir.core import Nornir
 from tasks.errors import ToolkitError
 from tasks.model import Router, by_vpc
 from tasks.observers.base import source_checks
-from tasks.verify import Check, ExtraChecks
+from tasks.verify import ExtraChecks
+from tasks.verify.report import Check
 
 log = logging.getLogger(__name__)
 

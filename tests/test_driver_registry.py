@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import tasks.drivers.vyos  # noqa: F401 - imported alone first, as a driver test would
+import tasks.platforms.vyos.driver  # noqa: F401 - imported alone first, as a driver test would
 from tasks.drivers.base import driver_class
 from tasks.errors import DriverError
 

@@ -17,12 +17,12 @@ import pytest
 from inventory_factory import base_hosts, write_inventory
 from pydantic import ValidationError
 
-from tasks.drivers.frr_commands import EMPTY_HEALTH, HEALTH_PID, apply_commands
 from tasks.errors import InventoryError
 from tasks.failover.faults import FAULTS
 from tasks.inventory import load
 from tasks.isp_health import HealthState, health_checks
 from tasks.model import HEALTH_TOKEN, IspHealth, Router
+from tasks.platforms.frr.apply import EMPTY_HEALTH, HEALTH_PID, apply_commands
 from tasks.render import render_router
 
 HEALTH = {"targets": ["198.18.100.10", "198.18.100.11"], "gateway": "198.51.100.1"}
@@ -139,7 +139,7 @@ def test_vyos_renders_failover_conditional_advertisement_and_the_kick(tmp_path: 
 
 
 def test_vyos_deploy_removes_the_health_nodes_it_owns() -> None:
-    from tasks.drivers.vyos_owned import deletions
+    from tasks.platforms.vyos.owned import deletions
 
     running = [
         f"set protocols failover route '{HEALTH_TOKEN}/32' next-hop 198.51.100.1 interface 'eth0'",

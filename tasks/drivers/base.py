@@ -212,7 +212,8 @@ def register(cls: type[PlatformDriver]) -> type[PlatformDriver]:
 
 def _load_builtin() -> None:
     # Imported for their @register side effect; late so a missing extra never breaks import.
-    from tasks.drivers import frr, vyos  # noqa: F401
+    import tasks.platforms.frr.driver
+    import tasks.platforms.vyos.driver  # noqa: F401
 
 
 def driver_class(platform: str | None) -> type[PlatformDriver]:

@@ -179,8 +179,9 @@ class FrrChanger:
         self._vtysh(self._shutdown_lines(down))
 
     def arm_guard(self, seconds: int, owner: str) -> None:
-        """A timer on the router (:meth:`~tasks.drivers.frr.FrrDriver.arm_drain_guard`) runs
-        the same two undos the run would: sessions back, then the rendered prepend."""
+        """A timer on the router
+        (:meth:`~tasks.platforms.frr.driver.FrrDriver.arm_drain_guard`) runs the same two undos
+        the run would: sessions back, then the rendered prepend."""
         sessions = self._command(self._shutdown_lines(False))
         undo = f"{sessions}\n{self._command(self._prepend_lines(self.router.prepend_count))}"
         try:
@@ -195,7 +196,7 @@ class FrrChanger:
 @register
 class VyosChanger:
     """VyOS: ``configure``, the set/delete lines, ``commit``, ``exit`` (never ``save``),
-    through the driver's :meth:`~tasks.drivers.vyos.VyosDriver.commit_unsaved`. Run against
+    through the driver's :meth:`~tasks.platforms.vyos.driver.VyosDriver.commit_unsaved`. Run against
     the scripted VyOS 1.3 and 1.4 routers (``tests/drivers/test_vyos_scenarios.py``), not yet
     against a real one. Deleting an absent node succeeds on VyOS, so undoing twice is safe."""
 

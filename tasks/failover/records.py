@@ -15,7 +15,7 @@ from tasks.failover.observe import Switch
 from tasks.failover.policy import FailoverError
 from tasks.model import Router
 from tasks.report import stderr_progress
-from tasks.verify import Check, VerifyReport
+from tasks.verify.report import Check, VerifyReport
 
 Mode = Literal["drain", "hard", "isp"]
 Hook = Callable[[str], None]

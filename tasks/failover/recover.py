@@ -18,7 +18,7 @@ from nornir.core import Nornir
 from tasks.drivers.base import driver_for, run_owner
 from tasks.failover.policy import changer_for
 from tasks.failover.records import EXIT_PASSED, EXIT_RESTORE_FAILED, Progress
-from tasks.failover.run import Verify, default_verify, the_vpc, verify_until
+from tasks.failover.vpc import Verify, default_verify, the_vpc, verify_until
 from tasks.inventory import router_of
 from tasks.report import stderr_progress
 from tasks.secrets import redact

@@ -19,6 +19,10 @@ drops the primary's underlay (BGP notices at hold-time), ``isp`` breaks its inte
 the ISP's first hop with the tunnels up (its ISP health monitor withdraws the default route);
 each is bounded by its detection time + a margin (:mod:`tasks.failover.faults`).
 
+This module holds the run's state, the precheck, hold and postcheck and the unwinding; the
+modes' phases are :mod:`tasks.failover.drain` and :mod:`tasks.failover.cut`, the measuring
+against the bounds :mod:`tasks.failover.measure`, the VPC and verify :mod:`tasks.failover.vpc`.
+
 Safety: every change is pushed on an :class:`~tasks.failover.undo.UndoStack` with its inverse
 before it is made; any exception, timeout or Ctrl-C unwinds the stack and the restore is then
 proved by verify. ``hook`` is called with a point name at each step so tests can inject a
@@ -29,7 +33,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -45,66 +48,27 @@ from tasks.drivers.base import (
     run_owner,
 )
 from tasks.errors import DriverError
+from tasks.failover.cut import cut, heal
+from tasks.failover.drain import drain, restore
 from tasks.failover.faults import FAULTS
-from tasks.failover.observe import PathObserver, Switch, VgwWatch
-from tasks.failover.policy import Changer, FailoverError, changer_class, changer_for, peers
+from tasks.failover.measure import Meter
+from tasks.failover.observe import PathObserver
+from tasks.failover.policy import Changer, FailoverError, changer_for
 from tasks.failover.records import (
     FailoverOptions,
     FailoverReport,
     PhaseResult,
-    PhaseTimeout,
     Refused,
     judge_prechecks,
-    new_problems,
 )
 from tasks.failover.undo import UndoStack, shielded
-from tasks.health import read_health
+from tasks.failover.vpc import Verify, default_verify, the_vpc, verify_until
 from tasks.inventory import router_of
 from tasks.model import Router
 from tasks.render import render_router
 from tasks.secrets import redact
-from tasks.verify import Check, VerifyReport
 
 log = logging.getLogger(__name__)
-
-Verify = Callable[[], VerifyReport]
-
-
-def default_verify(nr: Nornir, aws: bool) -> Verify:
-    from tasks.verify import run_verify
-    from tasks.verify_extra import extra_checks
-
-    return lambda: run_verify(nr, extra_checks(nr, aws=aws, probe=True))
-
-
-def the_vpc(routers: dict[str, Router]) -> tuple[Router, list[Router]]:
-    """The one VPC's primary and backups; a platform without failover support is refused here.
-
-    Raises:
-        FailoverError: several VPCs, not exactly one primary, an unsupported platform.
-    """
-    vpcs = sorted({r.vpc.id for r in routers.values()})
-    if len(vpcs) != 1:
-        raise FailoverError(f"a failover test runs on one VPC; select one of {vpcs} (--vpc)")
-    primaries = [r for r in routers.values() if r.role == "primary"]
-    if len(primaries) != 1:
-        raise FailoverError(f"{vpcs[0]}: expected one primary, found {len(primaries)}")
-    changer_class(primaries[0].platform)  # refuse unsupported platforms before any contact
-    return primaries[0], [r for r in routers.values() if r.role == "backup"]
-
-
-def verify_until(
-    verify: Verify, timeout: float, known_failing: set[tuple[str, str]] | None = None
-) -> tuple[VerifyReport, list[Check]]:
-    """Poll verify once a second (sessions take seconds to come back) until it shows no
-    problem beyond ``known_failing``, or ``timeout``; the last report and its new problems."""
-    deadline = time.monotonic() + timeout
-    while True:
-        verdict = verify()
-        new = new_problems(verdict, known_failing or set())
-        if not new or time.monotonic() > deadline:
-            return verdict, new
-        time.sleep(1)
 
 
 class FailoverRun:
@@ -136,6 +100,7 @@ class FailoverRun:
         self.report = FailoverReport(vpcs[0], options.mode, self.primary.name,
                                      observer=observer.kind, basis=observer.basis)  # fmt: skip
         self.stack = UndoStack()
+        self.meter = Meter(observer, options, self.hook)
         self.owner = run_owner("failover")
         self._vpc_lock = LocalChangeLock(vpcs[0], key=f"vpc-{vpcs[0]}")
         self._held: list[PlatformDriver] = []  # backups' sessions, holding their change locks
@@ -144,127 +109,34 @@ class FailoverRun:
         self.baseline_drift: str | None = None
         self.known_failing: set[tuple[str, str]] = set()
         self.backup: Router | None = None
-        self._streams: list[Any] = []
         self._phase_began: dict[str, float] = {}
-        self._watch: VgwWatch | None = None
 
     # ---- plumbing ----------------------------------------------------------------------------
-    def _hook(self, point: str) -> None:
+    def hook(self, point: str) -> None:
         if self.opt.hook:
             self.opt.hook(point)
 
-    def _say(self, message: str) -> None:
+    def say(self, message: str) -> None:
         self.opt.progress(message)
 
-    def _phase(self, name: str) -> PhaseResult:
+    def begin_phase(self, name: str) -> PhaseResult:
         phase = PhaseResult(name, status="error")
         self.report.phases.append(phase)
         self._phase_began[name] = time.monotonic()
-        self._say(f"{name} ...")
+        self.say(f"{name} ...")
         return phase
 
-    def _done(self, phase: PhaseResult, started: float, problems: list[str]) -> None:
+    def end_phase(self, phase: PhaseResult, started: float, problems: list[str]) -> None:
         phase.seconds = round(time.monotonic() - started, 3)
         phase.status = "fail" if problems else "pass"
         if problems:
             phase.detail = "; ".join(problems) + (f"; {phase.detail}" if phase.detail else "")
-        self._say(f"{phase.name}: {phase.status} in {phase.seconds:.1f}s {phase.detail}".rstrip())
-
-    def _wait(self, what: str, ready: Callable[[], bool], timeout: float) -> float:
-        start = time.monotonic()
-        while not ready():
-            if time.monotonic() - start > timeout:
-                raise PhaseTimeout(f"timed out after {timeout:.0f}s waiting for {what}")
-            time.sleep(0.02)
-        return time.monotonic() - start
-
-    def _stream(self, duration: float) -> Any:
-        """A started :class:`~tasks.observers.base.Measurement` that has its baseline."""
-        stream = self.observer.measure(self.opt.rate, duration).start()
-        self._streams.append(stream)
-        stream.ready()
-        return stream
-
-    def _stop(self, stream: Any) -> None:
-        if stream in self._streams:
-            self._streams.remove(stream)
-        stream.stop()
-
-    def _silence(self, stream: Any, where: str) -> None:
-        """Raise when the measurement has seen no traffic for longer than allowed: the path the
-        traffic should be on is dead (the VGW's choice alone would notice only at hold time)."""
-        last = stream.last_traffic()
-        if last is None:
-            return
-        # Router counters see traffic once per read interval: allow three of them.
-        limit = max(self.opt.max_silence, 3 * float(getattr(self.observer, "interval", 0.0)))
-        gap = time.monotonic() - last
-        if gap > limit:
-            raise FailoverError(f"no traffic seen for {gap:.1f}s {where} (limit {limit:g}s): "
-                                "restoring the primary")  # fmt: skip
-
-    def _measured(
-        self, phase: PhaseResult, action: Callable[[], None], to: Router, frm: Router,
-        point: str | None, timeout: float, silence: bool = False,
-    ) -> Switch:  # fmt: skip
-        """Probe, run ``action`` (t0), wait until the VGW and the probes are on ``to``, settle."""
-        assert self._watch is not None
-        stream = self._stream(timeout + self.opt.settle + 2)
-        t0 = time.monotonic()
-        phase.timings["command_at"] = round(time.time(), 3)  # wall clock: compare with others
-        action()
-        phase.timings["command_s"] = round(time.monotonic() - t0, 3)
-        if point:
-            self._hook(point)
-        sees_vgw = getattr(self.observer, "sees_vgw", False)
-
-        def arrived() -> bool:
-            if silence:
-                self._silence(stream, f"while moving the traffic to {to.name}")
-            return (
-                self._watch is not None
-                and (not sees_vgw or self._watch.current == to.name)
-                and stream.on(to.name, t0)
-            )
-
-        self._wait(f"the {'VGW and the ' if sees_vgw else ''}traffic to be on {to.name}",
-                   arrived, timeout)  # fmt: skip
-        time.sleep(self.opt.settle)
-        self._stop(stream)
-        switch = stream.switch(t0, to.name, frm.name)
-        if to.name != frm.name:
-            vgw = self._watch.first(to.name, t0) if sees_vgw else None
-            switch.vgw_s = round(vgw - t0, 3) if vgw is not None else None
-        else:
-            switch.traffic_s = None  # nothing was meant to move
-        phase.switch = switch
-        return switch
-
-    def _loss(self) -> str:
-        """The loss bound as the observer can judge it (counters cannot count lost packets)."""
-        if getattr(self.observer, "counts_loss", True):
-            return f"lost <= {self.opt.bounds.max_lost}"
-        return f"no-traffic gap <= {self.opt.bounds.max_gap_s:g}s"
-
-    def _switch_problems(
-        self, switch: Switch, max_s: float | None, max_lost: int | None
-    ) -> list[str]:
-        problems = []
-        if max_s is not None and (switch.traffic_s is None or switch.traffic_s > max_s):
-            problems.append(f"traffic moved after {switch.traffic_s}s (bound {max_s}s)")
-        if max_lost is not None and switch.lost is not None and switch.lost > max_lost:
-            problems.append(f"{switch.lost} probes lost (bound {max_lost})")
-        gap = self.opt.bounds.max_gap_s
-        if max_lost is not None and switch.lost is None and switch.outage_s is not None \
-                and switch.outage_s > gap:  # fmt: skip
-            # No probes to count (router counters): how long no router carried traffic.
-            problems.append(f"no router carried traffic for {switch.outage_s}s (bound {gap}s)")
-        return problems
+        self.say(f"{phase.name}: {phase.status} in {phase.seconds:.1f}s {phase.detail}".rstrip())
 
     # ---- phases ------------------------------------------------------------------------------
     def precheck(self) -> None:
-        phase, started = self._phase("precheck"), time.monotonic()
-        self._hook("precheck")
+        phase, started = self.begin_phase("precheck"), time.monotonic()
+        self.hook("precheck")
         self._lock_vpc()
         verdict = self.verify()
         healthy, reasons = judge_prechecks(verdict, self.primary, self.backups)
@@ -292,7 +164,7 @@ class FailoverRun:
             f"verify exit {verdict.exit_code}; best healthy backup {self.backup.name} "
             f"(rank {self.backup.rank}, prepend {self.backup.prepend_count})"
         )
-        self._done(phase, started, [])
+        self.end_phase(phase, started, [])
 
     def _lock_vpc(self) -> None:
         """Hold the VPC's lock on this machine and every router's change lock, for the whole
@@ -330,64 +202,7 @@ class FailoverRun:
         assert self.driver is not None
         return redact(self.driver.diff(render_router(self.primary, reveal_secrets=True)))
 
-    def drain(self) -> None:
-        assert self.changer is not None and self.backup is not None
-        changer, backup, primary = self.changer, self.backup, self.primary
-        # Longer AS_PATH than the best backup's (its prepends + 1) plus one: MED never decides.
-        count = backup.prepend_count + 2
-        self.report.prepend = count
-        phase, started = self._phase("drain"), time.monotonic()
-        phase.bound = f"traffic on {backup.name} <= {self.opt.bounds.max_switch_s}s, {self._loss()}"
-        self._hook("drain")
-
-        guard_s = math.ceil(self.opt.hold + self.opt.guard_margin)
-
-        def prepend() -> None:
-            self.report.changed = True
-            changer.arm_guard(guard_s, self.owner)
-            self.report.guard = f"armed: {primary.name} ends the drain by itself after {guard_s}s"
-            self.stack.push(f"disarm the drain guard on {primary.name}", self._disarm_guard)
-            self.stack.push(
-                f"remove the prepend on {primary.name}",
-                lambda: self._reconnecting(lambda c: c.set_prepend(primary.prepend_count)),
-            )
-            changer.set_prepend(count)
-
-        sw = self._measured(phase, prepend, backup, primary, "drained", self.opt.switch_timeout,
-                            silence=True)  # fmt: skip
-        phase.detail = f"prepend {count}x {primary.asn}"
-        self._done(phase, started, self._switch_problems(sw, self.opt.bounds.max_switch_s,
-                                                         self.opt.bounds.max_lost))  # fmt: skip
-
-        phase, started = self._phase("maintenance"), time.monotonic()
-        phase.bound = self._loss()
-
-        def shutdown() -> None:
-            self.stack.push(
-                f"re-enable the BGP sessions of {primary.name}",
-                lambda: self._reconnecting(lambda c: c.set_shutdown(False)),
-            )
-            changer.set_shutdown(True)
-
-        sw = self._measured(phase, shutdown, backup, backup, "maintenance",
-                            self.opt.switch_timeout, silence=True)  # fmt: skip
-        down = self._wait("the primary's sessions to go down", lambda: not self._established(),
-                          10)  # fmt: skip
-        phase.detail = f"neighbors {', '.join(peers(primary))} shut"
-        phase.timings["sessions_down_s"] = round(down, 3)
-        self._done(phase, started, self._switch_problems(sw, None, self.opt.bounds.max_lost))
-
-    def _disarm_guard(self) -> None:
-        """The run undid the drain itself: stop the router's guard. Not when an undo failed:
-        then the guard is what still ends the drain, at the time it was armed for."""
-        if self.stack.failed:
-            self.report.guard = f"left armed on {self.primary.name}: an undo failed, so the " \
-                                "router ends the drain by itself when the guard fires"  # fmt: skip
-            return
-        self._reconnecting(lambda c: c.disarm_guard())
-        self.report.guard = "disarmed after the fail-back"
-
-    def _reconnecting(self, undo: Callable[[Changer], object]) -> None:
+    def reconnecting(self, undo: Callable[[Changer], object]) -> None:
         """Run an undo; if the SSH session died during a long hold, reconnect and retry once."""
         assert self.driver is not None and self.changer is not None
         try:
@@ -399,120 +214,39 @@ class FailoverRun:
             self.changer = changer_for(self.driver)
             undo(self.changer)
 
-    def _established(self) -> set[str]:
-        assert self.driver is not None
-        return set(read_health(self.driver).established) & set(peers(self.primary))
-
-    def cut(self) -> None:
-        """Inject the mode's fault on the primary (:mod:`tasks.failover.faults`) and measure
-        until the traffic leaves through the backup."""
-        assert self.backup is not None and self.fault is not None
-        observer: Any = self.observer
-        primary, backup, fault = self.primary, self.backup, self.fault
-        margin = self.opt.bounds.hard_margin_s
-        limit = fault.break_bound(primary, margin)
-        phase, started = self._phase("cut"), time.monotonic()
-        phase.bound = f"traffic on {backup.name} <= {limit:g}s ({fault.basis(primary)} + " \
-                      f"{margin:g}s)"  # fmt: skip
-        self._hook("cut")
-
-        def cut() -> None:
-            self.report.changed = True
-            self.stack.push(
-                f"restore the {fault.what} of {primary.name}",
-                lambda: getattr(observer, fault.heal)(primary.name),
-            )
-            getattr(observer, fault.make)(primary.name)
-
-        sw = self._measured(phase, cut, backup, primary, None, limit + self.opt.switch_timeout)
-        phase.detail = f"{fault.what} of {primary.name} broken; {sw.lost} probes lost (expected)"
-        self._done(phase, started, self._switch_problems(sw, limit, None))
-
     def hold(self) -> None:
-        assert self.backup is not None and self._watch is not None
-        backup = self.backup
-        phase, started = self._phase("hold"), time.monotonic()
-        phase.bound = f"{backup.name} carries the traffic for {self.opt.hold:g}s, {self._loss()}"
-        self._hook("hold")
-        stream = self._stream(self.opt.hold + 1)
+        assert self.backup is not None and self.meter.watch is not None
+        backup, meter, watch = self.backup, self.meter, self.meter.watch
+        phase, started = self.begin_phase("hold"), time.monotonic()
+        phase.bound = f"{backup.name} carries the traffic for {self.opt.hold:g}s, {meter.loss()}"
+        self.hook("hold")
+        stream = meter.stream(self.opt.hold + 1)
         t0 = time.monotonic()
         deadline = t0 + self.opt.hold
         while time.monotonic() < deadline:
-            if self._watch.current != backup.name:
+            if watch.current != backup.name:
                 raise FailoverError(
                     f"the backup path was lost during the hold (VGW now uses "
-                    f"{self._watch.current}): restoring the primary"
+                    f"{watch.current}): restoring the primary"
                 )
-            self._silence(stream, f"during the hold on {backup.name}")
+            meter.silence(stream, f"during the hold on {backup.name}")
             time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
-        self._stop(stream)
+        meter.stop(stream)
         sw = stream.switch(t0, backup.name, backup.name)
         sw.traffic_s = None  # nothing was meant to move
         phase.switch = sw
-        problems = self._switch_problems(sw, None, self.opt.bounds.max_lost)
+        problems = meter.switch_problems(sw, None, self.opt.bounds.max_lost)
         if sw.via_other or sw.received == 0:
             problems.append(f"{sw.via_other} of {sw.received} probes (or routers) did not "
                             f"leave via {backup.name}")  # fmt: skip
-        self._done(phase, started, problems)
-
-    def restore(self) -> None:
-        assert self.changer is not None and self.backup is not None
-        primary, backup = self.primary, self.backup
-        phase, started = self._phase("restore"), time.monotonic()
-        phase.bound = (
-            f"traffic on {primary.name} <= {self.opt.bounds.max_switch_s}s, {self._loss()}"
-        )
-        self._hook("restore")
-        undo = self.stack.pop(f"re-enable the BGP sessions of {primary.name}")
-        try:
-            undo.action()
-        except BaseException:
-            self.stack.items.append(undo)
-            raise
-        up = self._wait("the primary's sessions to be Established again",
-                        lambda: self._established() == set(peers(primary)), 60)  # fmt: skip
-        phase.timings["sessions_up_s"] = round(up, 3)
-        undo = self.stack.pop(f"remove the prepend on {primary.name}")
-
-        def unprepend() -> None:
-            try:
-                undo.action()
-            except BaseException:
-                self.stack.items.append(undo)
-                raise
-
-        sw = self._measured(phase, unprepend, primary, backup, "failback", self.opt.switch_timeout)
-        self.stack.pop(f"disarm the drain guard on {primary.name}").action()
-        phase.detail = f"sessions up after {up:.1f}s, prepend removed, drain guard disarmed"
-        self._done(phase, started, self._switch_problems(sw, self.opt.bounds.max_switch_s,
-                                                         self.opt.bounds.max_lost))  # fmt: skip
-
-    def heal(self) -> None:
-        assert self.backup is not None and self.fault is not None
-        primary, backup, fault = self.primary, self.backup, self.fault
-        limit = fault.heal_bound(primary, self.opt.bounds.hard_margin_s)
-        phase, started = self._phase("restore"), time.monotonic()
-        phase.bound = f"traffic on {primary.name} <= {limit:g}s, {self._loss()}"
-        self._hook("restore")
-        undo = self.stack.pop(f"restore the {fault.what} of {primary.name}")
-
-        def heal() -> None:
-            try:
-                undo.action()
-            except BaseException:
-                self.stack.items.append(undo)
-                raise
-
-        sw = self._measured(phase, heal, primary, backup, None, limit + self.opt.switch_timeout)
-        phase.detail = f"{fault.what} of {primary.name} restored"
-        self._done(phase, started, self._switch_problems(sw, limit, self.opt.bounds.max_lost))
+        self.end_phase(phase, started, problems)
 
     def postcheck(self) -> None:
-        phase, started = self._phase("postcheck"), time.monotonic()
-        self._hook("postcheck")
+        phase, started = self.begin_phase("postcheck"), time.monotonic()
+        self.hook("postcheck")
         ok, detail = self._prove_restored()
         phase.detail = detail
-        self._done(phase, started, [] if ok else ["primary not proven restored"])
+        self.end_phase(phase, started, [] if ok else ["primary not proven restored"])
 
     def _prove_restored(self) -> tuple[bool, str]:
         """Verify healthy again (polled: sessions take seconds) and the config as before."""
@@ -542,16 +276,15 @@ class FailoverRun:
         report = self.report
         try:
             self.precheck()
-            every = getattr(self.observer, "watch_interval", 0.02)
-            self._watch = VgwWatch(self.observer, every).start()
+            self.meter.start_watch()
             if self.opt.mode == "drain":
-                self.drain()
+                drain(self)
                 self.hold()
-                self.restore()
+                restore(self)
             else:
-                self.cut()
+                cut(self)
                 self.hold()
-                self.heal()
+                heal(self)
             self.postcheck()
         except Refused as exc:
             report.outcome = "refused"
@@ -563,7 +296,7 @@ class FailoverRun:
             report.outcome = "aborted"
             report.error = redact(f"{type(exc).__name__}: {exc}")
         finally:
-            shielded(self._finish, self._say)
+            shielded(self._finish, self.say)
         if report.outcome == "passed" and any(p.status != "pass" for p in report.phases):
             report.outcome = "bounds_missed"
         if report.changed and report.restored is not True:
@@ -573,10 +306,7 @@ class FailoverRun:
     def _finish(self) -> None:
         """Stop measuring, undo what is left, prove the primary is back; close the session."""
         report = self.report
-        for stream in list(self._streams):
-            self._stop(stream)
-        if self._watch is not None:
-            self._watch.stop()
+        self.meter.stop_all()
         try:
             self.observer.close()
         except Exception:
@@ -588,11 +318,11 @@ class FailoverRun:
                 if phase.status == "error" and not phase.seconds:  # how long until it failed
                     phase.seconds = round(time.monotonic() - self._phase_began[phase.name], 3)
             if self.stack:
-                self._say("restoring the primary ...")
-                self.stack.unwind(self._say)
+                self.say("restoring the primary ...")
+                self.stack.unwind(self.say)
             if report.changed and report.restored is None:  # the postcheck did not run
                 ok, detail = self._prove_restored()
-                self._say(f"primary {'restored' if ok else 'NOT PROVEN RESTORED'}: {detail}")
+                self.say(f"primary {'restored' if ok else 'NOT PROVEN RESTORED'}: {detail}")
         except Exception as exc:
             report.restored = False
             report.restore_detail = redact(f"proving the restore failed: {exc}")

@@ -52,6 +52,15 @@ class UndoStack:
             raise LookupError(f"undo out of order: wanted {name!r}, newest is {top!r}")
         return self.items.pop()
 
+    def run_planned(self, undo: Undo) -> None:
+        """Run an undo taken with :meth:`pop`; when it raises it goes back on the stack, so
+        unwinding tries it again."""
+        try:
+            undo.action()
+        except BaseException:
+            self.items.append(undo)
+            raise
+
     def run_one(self, undo: Undo) -> bool:
         try:
             undo.action()

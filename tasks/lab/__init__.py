@@ -8,6 +8,7 @@ inventory from the topology), :mod:`netns` (namespaces, links, code inside a nam
 :mod:`procs` (PID files, stop by PID), :mod:`box` (a machine: netns + mount/UTS namespace),
 :mod:`frr`, :mod:`charon`, :mod:`sshd` (one instance each per box), :mod:`aws` (the VGW side),
 :mod:`apply` (the deploy command sequence), :mod:`probes`, :mod:`status`, :mod:`preflight`,
+:mod:`plumb` (the wiring), :mod:`start` (daemons, router configuration, readiness),
 :mod:`control` (up/down) and :mod:`handle`; :mod:`observer` registers the path observer kind
 ``lab`` with the product's registry (:mod:`tasks.observers`); :mod:`checkip` is a "what is my
 address" HTTP service on the internet host and :mod:`run_command` a stand-in for SSM Run

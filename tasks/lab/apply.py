@@ -5,7 +5,7 @@ an ordinary Debian FRR + strongSwan router, and a deploy does exactly this:
 
 1. write each rendered file under ``/etc/vpc-ha/`` (``frr.conf``, ``swanctl/<tunnel>.conf``,
    ``nftables.nft``, ``interfaces.ip``), mode 0600 (the swanctl files hold the PSK);
-2. run :func:`tasks.drivers.frr_commands.apply_commands` (the SSH driver runs the same
+2. run :func:`tasks.platforms.frr.apply.apply_commands` (the SSH driver runs the same
    list), in order (each must exit 0):
 
    - ``ip -batch /etc/vpc-ha/interfaces.ip`` (tunnel MTU, up, inside address: before swanctl,
@@ -28,11 +28,11 @@ config without BGP or policy). Useful checks on a router: ``vtysh -c 'show bgp s
 
 from __future__ import annotations
 
-from tasks.drivers.frr_commands import CONFIG_DIR, apply_commands, empty_files
 from tasks.lab.box import Box
 from tasks.lab.frr import factory_config
 from tasks.lab.topology import LabError
 from tasks.model import Router
+from tasks.platforms.frr.apply import CONFIG_DIR, apply_commands, empty_files
 
 __all__ = ["CONFIG_DIR", "apply_commands", "execute", "factory_commands", "factory_files"]
 

@@ -6,7 +6,8 @@ stock paths (``/etc/frr/frr.conf``, ``/run/frr``), ``vtysh`` needs no ``-N``, an
 session on a lab router sees an ordinary Debian router. The mount namespace is held by an
 anchor process (``sleep infinity``); everything else joins it with ``nsenter``.
 
-Host-side layout: ``<runtime>/boxes/<ns>/{upper,work,run,log,pid}``.
+Host-side layout: ``<runtime>/boxes/<ns>/{upper,work,run,log,pid}``. The boxes of a plan
+(:func:`router_box`, :func:`aws_box`, :func:`vgw_box`, :func:`all_boxes`) are named here too.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from tasks.lab import procs
-from tasks.lab.topology import LabError
+from tasks.lab.topology import LabError, Plan
 
 
 class Box:
@@ -127,3 +129,27 @@ class Box:
             if pid:
                 found[f.stem] = pid
         return found
+
+
+# ---- boxes of a plan -------------------------------------------------------------------------
+
+
+def router_box(plan: Plan, name: str) -> Box:
+    r = plan.router(name)
+    return Box(plan.runtime, r.ns, r.name)
+
+
+def aws_box(plan: Plan, t: Any) -> Box:
+    return Box(plan.runtime, t.aws_ns, f"aws-{t.router}-{t.index + 1}")
+
+
+def vgw_box(plan: Plan) -> Box:
+    return Box(plan.runtime, plan.vgw_ns, "vgw")
+
+
+def all_boxes(plan: Plan) -> list[Box]:
+    return [
+        vgw_box(plan),
+        *(router_box(plan, r.name) for r in plan.routers),
+        *(aws_box(plan, t) for t in plan.tunnels),
+    ]

@@ -1,17 +1,18 @@
-"""Bring the lab up and down: plumbing, boxes, daemons, the AWS side, and readiness.
+"""Bring the lab up and down: the session lock, the lab's state, its secrets and files.
 
 ``up`` is idempotent (a healthy lab of the same topology is left as it is; anything else the
-lab made is cleaned first), and ``down`` removes every namespace, process, interface, mount and
-file the lab made: processes by the PIDs it recorded (and any process left inside one of its own
-``<prefix>-*`` namespaces, which only the lab creates), namespaces by name prefix, the host's
-management veth, and the runtime directory.
+lab made is cleaned first). It seeds the boxes, wires them (:mod:`tasks.lab.plumb`), starts
+the daemons and waits until the lab is ready (:mod:`tasks.lab.start`); a failed ``up`` keeps
+the daemons' logs and tears the lab down. ``down`` removes every namespace, process,
+interface, mount and file the lab made: processes by the PIDs it recorded (and any process
+left inside one of its own ``<prefix>-*`` namespaces, which only the lab creates), namespaces
+by name prefix, the host's management veth, and the runtime directory.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import functools
 import json
 import logging
 import os
@@ -21,13 +22,21 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from tasks.lab import apply, aws, charon, frr, netns, preflight, procs, sshd
-from tasks.lab.box import Box
+from tasks.lab import aws, charon, frr, netns, preflight, procs, sshd
+from tasks.lab.box import all_boxes, aws_box, router_box, vgw_box
 from tasks.lab.inventory import COMMITTED_DIR, write_config, write_inventory
+from tasks.lab.plumb import plumb
+from tasks.lab.start import (
+    configure_router,
+    parallel,
+    router_models,
+    start_endpoint,
+    start_router,
+    wait_ready,
+)
 from tasks.lab.topology import DEFAULT_TOPOLOGY, LabError, Plan, Topology, load_topology
 
 log = logging.getLogger(__name__)
@@ -64,30 +73,6 @@ def session_lock(timeout: float = 900) -> Iterator[None]:
         os.close(fd)
 
 
-# ---- boxes of a plan -------------------------------------------------------------------------
-
-
-def router_box(plan: Plan, name: str) -> Box:
-    r = plan.router(name)
-    return Box(plan.runtime, r.ns, r.name)
-
-
-def aws_box(plan: Plan, t: Any) -> Box:
-    return Box(plan.runtime, t.aws_ns, f"aws-{t.router}-{t.index + 1}")
-
-
-def vgw_box(plan: Plan) -> Box:
-    return Box(plan.runtime, plan.vgw_ns, "vgw")
-
-
-def all_boxes(plan: Plan) -> list[Box]:
-    return [
-        vgw_box(plan),
-        *(router_box(plan, r.name) for r in plan.routers),
-        *(aws_box(plan, t) for t in plan.tunnels),
-    ]
-
-
 # ---- state -----------------------------------------------------------------------------------
 
 
@@ -116,93 +101,6 @@ def healthy(plan: Plan) -> bool:
         if "anchor" not in pids or not all(procs.alive(p) for p in pids.values()):
             return False
     return True
-
-
-# ---- plumbing --------------------------------------------------------------------------------
-
-
-def plumb(plan: Plan) -> None:
-    """Namespaces, veths, bridges, addresses and routes; forwarding where routing happens."""
-    p = plan
-    topo = p.topo
-    under, inet, bb, vpc, mgmt = (
-        topo.underlay.prefixlen,
-        topo.internet.prefixlen,
-        topo.backbone.prefixlen,
-        topo.vpc_network.prefixlen,
-        topo.management.prefixlen,
-    )
-    root = [f"netns add {ns}" for ns in p.namespaces]
-    root += [
-        f"link add {p.host_mgmt_if} type veth peer name uplink netns {p.mgmt_ns}",
-        f"link add eth0 netns {p.inet_ns} type veth peer name inet0 netns {p.isp_ns}",
-        f"link add eth0 netns {p.vpc_ns} type veth peer name vpc0 netns {p.vgw_ns}",
-        f"address add {p.host_mgmt}/{mgmt} dev {p.host_mgmt_if}",
-        f"link set {p.host_mgmt_if} up",
-    ]
-    per_ns: dict[str, list[str]] = {ns: ["link set lo up"] for ns in p.namespaces}
-    per_ns[p.mgmt_ns] += [
-        "link add br0 type bridge",
-        "link set br0 up",
-        "link set uplink master br0 up",
-    ]
-    per_ns[p.isp_ns] += [
-        "link add br0 type bridge",
-        f"address add {p.isp_underlay}/{under} dev br0",
-        "link set br0 up",
-        f"address add {p.isp_internet}/{inet} dev inet0",
-        "link set inet0 up",
-    ]
-    per_ns[p.inet_ns] += [
-        f"address add {p.inet_host}/{inet} dev eth0",
-        "link set eth0 up",
-        f"route add default via {p.isp_internet}",
-    ]
-    per_ns[p.vgw_ns] += [
-        "link add bb0 type bridge",
-        f"address add {p.vgw_backbone}/{bb} dev bb0",
-        "link set bb0 up",
-        f"address add {p.vgw_vpc}/{vpc} dev vpc0",
-        "link set vpc0 up",
-    ]
-    per_ns[p.vpc_ns] += [
-        f"address add {p.vpc_host}/{vpc} dev eth0",
-        "link set eth0 up",
-        f"route add default via {p.vgw_vpc}",
-    ]
-    for r in p.routers:
-        root += [
-            f"link add mgmt0 netns {r.ns} type veth peer name {r.name} netns {p.mgmt_ns}",
-            f"link add eth0 netns {r.ns} type veth peer name {r.name} netns {p.isp_ns}",
-        ]
-        per_ns[p.mgmt_ns].append(f"link set {r.name} master br0 up")
-        per_ns[p.isp_ns].append(f"link set {r.name} master br0 up")
-        per_ns[r.ns] += [
-            f"address add {r.mgmt}/{mgmt} dev mgmt0",
-            "link set mgmt0 up",
-            f"address add {r.wan}/{under} dev eth0",
-            "link set eth0 up",
-            f"route add default via {p.isp_underlay}",
-        ]
-        for t in r.tunnels:
-            port = f"a-{r.name}-{t.index + 1}"
-            root += [
-                f"link add eth0 netns {t.aws_ns} type veth peer name {port} netns {p.isp_ns}",
-                f"link add bb0 netns {t.aws_ns} type veth peer name {port} netns {p.vgw_ns}",
-            ]
-            per_ns[p.isp_ns].append(f"link set {port} master br0 up")
-            per_ns[p.vgw_ns].append(f"link set {port} master bb0 up")
-            per_ns[t.aws_ns] += [
-                f"address add {t.aws_outside}/{under} dev eth0",
-                "link set eth0 up",
-                f"address add {t.aws_backbone}/{bb} dev bb0",
-                "link set bb0 up",
-            ]
-    netns.finish([netns.batch(root)])
-    netns.finish([netns.batch(lines, ns) for ns, lines in per_ns.items()])
-    forwarding = [p.isp_ns, p.vgw_ns, *(r.ns for r in p.routers), *(t.aws_ns for t in p.tunnels)]
-    for ns in forwarding:
-        netns.sysctl(ns, {"net.ipv4.ip_forward": "1"})
 
 
 # ---- secrets and files -----------------------------------------------------------------------
@@ -264,94 +162,6 @@ def seed_boxes(plan: Plan, psks: dict[tuple[str, str], str], models: dict[str, A
     plan.known_hosts.write_text("".join(known_hosts), encoding="ascii")
 
 
-# ---- start -----------------------------------------------------------------------------------
-
-
-def _start_router(
-    plan: Plan,
-    name: str,
-    model: Any = None,
-    endpoints: dict[str, threading.Event] | None = None,
-    timeout: float = 20,
-) -> None:
-    """Start a router's daemons; with ``model``, configure it once its VGW endpoints answer."""
-    r = plan.router(name)
-    box = router_box(plan, name)
-    frr.start(box, frr.ROUTER_DAEMONS)
-    sshd.start(box)
-    charon.start_in_order(box, [t.name for t in r.tunnels])
-    if model is None:
-        return
-    for t in r.tunnels:
-        procs.wait_for(functools.partial(charon.vici_ready, box, t.name), timeout, f"{r.ns} vici")
-        if endpoints is not None and not endpoints[t.aws_ns].wait(timeout):
-            raise LabError(f"{t.aws_ns}: VGW endpoint not ready after {timeout:.0f}s")
-    procs.wait_for(lambda: frr.ready(box, frr.ROUTER_DAEMONS), timeout, f"{r.ns} FRR")
-    configure_router(plan, model)
-
-
-def _start_endpoint(plan: Plan, t: Any, done: threading.Event | None = None) -> None:
-    box = aws_box(plan, t)
-    # The TUN device and its address first, FRR after: zebra was seen to miss an address
-    # added to a fresh TUN device while it was starting.
-    charon.start_in_order(box, ["aws"])
-    proc = box.run(
-        ["ip", "-batch", "-"],
-        input=(f"link set dev ipsec0 mtu 1399 up\naddress replace {t.aws_inside}/30 dev ipsec0\n"),
-    )
-    if proc.returncode != 0:
-        raise LabError(f"{box.ns}: inside address: {proc.stderr.strip()}")
-    frr.start(box, frr.AWS_DAEMONS)
-    procs.wait_for(lambda: charon.vici_ready(box, "aws"), 10, f"{box.ns} vici")
-    charon.swanctl(box, "aws", "--load-all", "--file", "/etc/swanctl/lab.conf")
-    if done is not None:
-        done.set()
-
-
-def _ssh_listening(address: str) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.2)
-        return s.connect_ex((address, 22)) == 0
-
-
-def _parallel(jobs: list[tuple[Any, tuple[Any, ...]]]) -> None:
-    with ThreadPoolExecutor(max_workers=max(1, len(jobs))) as pool:
-        futures = [pool.submit(fn, *args) for fn, args in jobs]
-        errors = []
-        for f in futures:
-            try:
-                f.result()
-            except Exception as exc:
-                errors.append(exc)
-    if errors:
-        raise LabError("; ".join(str(e) for e in errors)) from errors[0]
-
-
-def router_models(config_file: Path) -> dict[str, Any]:
-    from tasks.inventory import load, router_of
-
-    nr = load(config_file)
-    return {name: router_of(host) for name, host in nr.inventory.hosts.items()}
-
-
-def configure_router(plan: Plan, model: Any) -> None:
-    """Render the router's ``frr`` templates and apply them the way a deploy would."""
-    from tasks.render import render_router
-
-    box = router_box(plan, model.name)
-    files = render_router(model, reveal_secrets=True)
-    apply.write_files(box, files)
-    apply.execute(box, apply.apply_commands(model, files))
-    # The identity the frr driver records at apply (tasks/drivers/frr.py IDENTITY_FILE).
-    apply.write_files(box, {"identity": f"{model.name}\n"})
-
-
-def factory_reset_router(plan: Plan, model: Any) -> None:
-    box = router_box(plan, model.name)
-    apply.write_files(box, apply.factory_files(model))
-    apply.execute(box, apply.factory_commands(model))
-
-
 def up(
     topo: Topology | None = None,
     configured: bool = False,
@@ -367,7 +177,7 @@ def up(
     if state and state.get("topology") == topo.model_dump(mode="json") and healthy(plan):
         models = router_models(plan.runtime / "nornir.yaml")
         if configured and not state.get("configured"):
-            _parallel([(configure_router, (plan, m)) for m in models.values()])
+            parallel([(configure_router, (plan, m)) for m in models.values()])
             wait_ready(plan, configured=True, timeout=timeout)
             write_state(plan, configured=True, started=state.get("started"))
         return {"action": "already up", "seconds": time.monotonic() - t0}
@@ -396,12 +206,12 @@ def up(
         mark("anchors")
         jobs: list[tuple[Any, tuple[Any, ...]]] = [(frr.start, (vgw_box(plan), frr.AWS_DAEMONS))]
         done = {t.aws_ns: threading.Event() for t in plan.tunnels}
-        jobs += [(_start_endpoint, (plan, t, done[t.aws_ns])) for t in plan.tunnels]
+        jobs += [(start_endpoint, (plan, t, done[t.aws_ns])) for t in plan.tunnels]
         jobs += [
-            (_start_router, (plan, r.name, models[r.name] if configured else None, done))
+            (start_router, (plan, r.name, models[r.name] if configured else None, done))
             for r in plan.routers
         ]
-        _parallel(jobs)
+        parallel(jobs)
         mark("daemons" + (" and configured" if configured else ""))
         wait_ready(plan, configured=configured, timeout=timeout)
         mark("ready")
@@ -437,54 +247,6 @@ def keep_logs(runtime: Path) -> Path | None:
     for old in sorted(FAILED_LOGS_DIR.glob("failed-up-*"))[:-FAILED_LOGS_KEPT]:
         shutil.rmtree(old, ignore_errors=True)
     return target
-
-
-# ---- readiness -------------------------------------------------------------------------------
-
-
-def wait_ready(plan: Plan, configured: bool, timeout: float = 60) -> None:
-    """Factory: sshd, FRR and charons answer. Configured: also every BGP session Established
-    and the VGW holding every tunnel's path to 0.0.0.0/0 and its one best path installed."""
-
-    def daemons_up() -> bool:
-        for r in plan.routers:
-            box = router_box(plan, r.name)
-            if not frr.ready(box, frr.ROUTER_DAEMONS) or not _ssh_listening(str(r.mgmt)):
-                return False
-            if not all(charon.vici_ready(box, t.name) for t in r.tunnels):
-                return False
-        return frr.ready(vgw_box(plan), frr.AWS_DAEMONS)
-
-    procs.wait_for(daemons_up, timeout, "daemons (FRR, sshd, charon)")
-    if not configured:
-        return
-
-    def established() -> bool:
-        for r in plan.routers:
-            peers = frr.bgp_peers(router_box(plan, r.name))
-            if len(peers) != len(r.tunnels) or any(
-                p.get("state") != "Established" for p in peers.values()
-            ):
-                return False
-        # Every tunnel's path at the VGW, so its choice is the settled one.
-        data = frr.vtysh_json(vgw_box(plan), "show ip bgp 0.0.0.0/0 json")
-        return len(data.get("paths", [])) == len(plan.tunnels) and vgw_best(plan) is not None
-
-    procs.wait_for(established, timeout, "BGP sessions Established", interval=0.05)
-
-
-def vgw_best(plan: Plan) -> dict[str, str] | None:
-    """Which router and tunnel the VGW's one best path to 0.0.0.0/0 goes through."""
-    data = frr.vtysh_json(vgw_box(plan), "show ip route 0.0.0.0/0 json")
-    for route in data.get("0.0.0.0/0", []):
-        if route.get("protocol") != "bgp" or not route.get("selected"):
-            continue
-        for hop in route.get("nexthops", []):
-            if hop.get("active"):
-                for t in plan.tunnels:
-                    if str(t.aws_backbone) == hop.get("ip"):
-                        return {"router": t.router, "tunnel": t.name, "nexthop": hop["ip"]}
-    return None
 
 
 # ---- down ------------------------------------------------------------------------------------

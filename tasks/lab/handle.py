@@ -8,13 +8,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from tasks.lab import charon, control, frr, netns, probes, status
-from tasks.lab.box import Box
+from tasks.lab import charon, control, frr, netns, probes, start, status
+from tasks.lab.box import Box, all_boxes, router_box
 from tasks.lab.topology import LabError, Plan, Topology, load_topology
 
 CUT_TABLE = "vha_cut"
 ISP_TABLE = "vha_isp_break"
-#: The ISP's interface toward the internet host (tasks/lab/control.py plumb).
+#: The ISP's interface toward the internet host (tasks/lab/plumb.py).
 ISP_UPSTREAM = "inet0"
 
 
@@ -48,8 +48,8 @@ class Lab:
     def box(self, name: str) -> Box:
         """The box of a router (``r1``) or of any lab namespace running daemons."""
         if name in self.routers:
-            return control.router_box(self.plan, name)
-        for box in control.all_boxes(self.plan):
+            return router_box(self.plan, name)
+        for box in all_boxes(self.plan):
             if box.ns == name:
                 return box
         raise LabError(f"{name!r} is neither a lab router ({self.routers}) nor a lab box")
@@ -58,7 +58,7 @@ class Lab:
         self, target: str, argv: Sequence[str], input: str | None = None, timeout: float = 30
     ) -> subprocess.CompletedProcess:
         """Run ``argv`` on a router or in a lab namespace (boxes: their /etc, /run, hostname)."""
-        if target in self.routers or target in {b.ns for b in control.all_boxes(self.plan)}:
+        if target in self.routers or target in {b.ns for b in all_boxes(self.plan)}:
             return self.box(target).run(argv, input=input, timeout=timeout)
         if target not in self.plan.namespaces:
             raise LabError(f"{target!r} is not a lab router or namespace")
@@ -84,7 +84,7 @@ class Lab:
     @cached_property
     def models(self) -> dict[str, Any]:
         """Validated :class:`tasks.model.Router` per router, from the lab inventory."""
-        return control.router_models(self.config_file)
+        return start.router_models(self.config_file)
 
     # ---- traffic -----------------------------------------------------------------------------
 
@@ -106,7 +106,7 @@ class Lab:
 
     def vgw_best_path(self) -> dict[str, str] | None:
         """``{"router", "tunnel", "nexthop"}`` the VGW uses for 0.0.0.0/0, or None."""
-        return control.vgw_best(self.plan)
+        return start.vgw_best(self.plan)
 
     # ---- faults and config -------------------------------------------------------------------
 
@@ -170,14 +170,14 @@ class Lab:
 
     def configure(self, router: str) -> None:
         """Render the router's ``frr`` templates and apply them as a deploy would."""
-        control.configure_router(self.plan, self.models[router])
+        start.configure_router(self.plan, self.models[router])
 
     def factory_reset(self, router: str) -> None:
         """Remove BGP, IPsec and NAT config: back to factory state (daemons keep running)."""
-        control.factory_reset_router(self.plan, self.models[router])
+        start.factory_reset_router(self.plan, self.models[router])
 
     def wait_ready(self, configured: bool = True, timeout: float = 60) -> None:
-        control.wait_ready(self.plan, configured=configured, timeout=timeout)
+        start.wait_ready(self.plan, configured=configured, timeout=timeout)
 
     def status(self) -> dict[str, Any]:
         return status.collect(self.plan)

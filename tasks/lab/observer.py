@@ -13,7 +13,7 @@ from typing import Any
 from tasks.model import Router
 from tasks.observers import register
 from tasks.observers.base import ProbeMeasurement, source_checks
-from tasks.verify import Check
+from tasks.verify.report import Check
 
 PROBE_TRIES = 3
 BASIS = "lab UDP probes (sequence numbers, NAT address seen by the internet host)"

@@ -38,7 +38,8 @@ def sa_state(text: str) -> tuple[str, str]:
 
 
 def collect(plan: Plan) -> dict[str, Any]:
-    from tasks.lab.control import aws_box, router_box, vgw_best, vgw_box
+    from tasks.lab.box import aws_box, router_box, vgw_box
+    from tasks.lab.start import vgw_best
 
     tunnels: list[TunnelStatus] = []
     for r in plan.routers:

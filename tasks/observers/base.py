@@ -2,7 +2,7 @@
 
 An observer answers three questions, each with the evidence it is based on (``basis``):
 
-- verify: :meth:`Observer.data_plane` -> one ``data_plane`` :class:`~tasks.verify.Check` per
+- verify: :meth:`Observer.data_plane` -> one ``data_plane`` :class:`~tasks.verify.report.Check` per
   VPC: does the VPC's outbound traffic leave through the primary now?
 - failover: :meth:`Observer.vgw_choice` (which router carries the traffic, cheap: the watch
   thread polls it) and :meth:`Observer.measure` (a :class:`Measurement` around one change).
@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from tasks.failover.observe import Switch, switch_of
 from tasks.model import Router, by_vpc
-from tasks.verify import Check
+from tasks.verify.report import Check
 
 
 class Measurement(Protocol):

@@ -32,7 +32,7 @@ from tasks.model import Router, by_vpc
 from tasks.observers import ObserverError, register
 from tasks.observers.counter_parse import PARSERS
 from tasks.observers.intervals import Interval, carriers, switch_from_intervals
-from tasks.verify import Check
+from tasks.verify.report import Check
 
 log = logging.getLogger(__name__)
 

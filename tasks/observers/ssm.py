@@ -28,7 +28,7 @@ from tasks.inventory import router_of
 from tasks.model import Router, by_vpc
 from tasks.observers import ObserverError, register
 from tasks.observers.base import ProbeMeasurement, source_checks
-from tasks.verify import Check
+from tasks.verify.report import Check
 
 AGENT = Path(__file__).parent / "agent" / "whatismyip.py"
 DOCUMENT = "AWS-RunShellScript"

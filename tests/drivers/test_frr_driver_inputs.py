@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from inventory_factory import base_hosts, write_inventory
 
-from tasks.drivers.frr import FrrDriver
-from tasks.drivers.frr_commands import apply_commands
 from tasks.errors import DriverError, InventoryError
 from tasks.inventory import load, router_of
 from tasks.model import Router
+from tasks.platforms.frr.apply import apply_commands
+from tasks.platforms.frr.driver import FrrDriver
 
 
 def a_router(tmp_path: Path, **tunnel_changes: object) -> tuple[object, Router]:

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from inventory_factory import base_hosts, write_inventory
 
-import tasks.drivers.frr as frr
+import tasks.platforms.frr.driver as frr
 from tasks.drivers.base import IdentityError
-from tasks.drivers.frr import FrrDriver
 from tasks.inventory import load, router_of
+from tasks.platforms.frr.driver import FrrDriver
 
 
 @pytest.fixture

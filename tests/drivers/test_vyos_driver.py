@@ -28,9 +28,9 @@ from vyos_cli import FACTORY
 
 from tasks.drivers import driver_for
 from tasks.drivers.base import CommitError, ConnectError, PlatformDriver
-from tasks.drivers.vyos import VyosDriver
 from tasks.errors import DriverError
 from tasks.inventory import load
+from tasks.platforms.vyos.driver import VyosDriver
 from tasks.render import render_router
 from tasks.secrets import MASK, redact, remember_secret
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tasks.drivers.vyos_owned import deletions
+from tasks.platforms.vyos.owned import deletions
 
 OURS_14 = [
     "set interfaces vti vti0 address '169.254.10.2/30'",

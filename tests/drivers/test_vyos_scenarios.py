@@ -23,7 +23,7 @@ from scripted_vyos import Script, ScriptedVyos
 from vyos_cli import FACTORY
 from vyos_state import healthy_router
 
-import tasks.drivers.vyos as vyos_driver
+import tasks.platforms.vyos.driver as vyos_driver
 from tasks.drivers import driver_for
 from tasks.failover.policy import VyosChanger, prepend_line, table_of
 from tasks.inventory import load

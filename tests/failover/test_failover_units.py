@@ -12,7 +12,7 @@ from tasks.failover.records import judge_prechecks, new_problems
 from tasks.failover.undo import UndoStack, shielded
 from tasks.lab.probes import ProbeRecord
 from tasks.model import Router
-from tasks.verify import Check, VerifyReport
+from tasks.verify.report import Check, VerifyReport
 
 
 def router(name: str = "r1", role: str = "primary", rank: int = 0, **extra: object) -> Router:
@@ -326,7 +326,7 @@ def test_undo_reconnects_once_when_the_session_died() -> None:
     run.primary = router()
     run.driver = Flaky(run.primary)  # type: ignore[assignment]
     run.changer = FrrChanger(run.driver)  # type: ignore[arg-type]
-    run._reconnecting(lambda c: c.set_shutdown(False))
+    run.reconnecting(lambda c: c.set_shutdown(False))
     assert run.driver.opened == 1  # type: ignore[attr-defined]
     assert "no neighbor 169.254.10.1 shutdown" in run.driver.commands[0]  # type: ignore[attr-defined]
 

@@ -13,6 +13,7 @@ import pytest
 
 from tasks import PROJECT_ROOT
 from tasks.lab import Lab, LabError, charon, control, preflight, procs
+from tasks.lab.box import all_boxes, router_box
 from tasks.lab.topology import load_topology
 
 NOTHING = {"namespaces": [], "processes": [], "interfaces": [], "mounts": [], "runtime": []}
@@ -22,9 +23,7 @@ pytestmark = pytest.mark.lab
 
 def _all_pids(lab: Lab) -> dict[str, int]:
     return {
-        f"{box.ns}/{name}": pid
-        for box in control.all_boxes(lab.plan)
-        for name, pid in box.pids().items()
+        f"{box.ns}/{name}": pid for box in all_boxes(lab.plan) for name, pid in box.pids().items()
     }
 
 
@@ -64,7 +63,7 @@ def test_down_leaves_nothing_then_up_again(lab: Lab) -> None:
 
 def test_up_cleans_a_crashed_run(lab: Lab) -> None:
     """A lab whose daemons died (a crash) is rebuilt, not trusted."""
-    victim = control.router_box(lab.plan, "r2").pids()["bgpd"]
+    victim = router_box(lab.plan, "r2").pids()["bgpd"]
     procs.stop([victim])
     assert not control.healthy(lab.plan)
     result = control.up(lab.topology, configured=True)

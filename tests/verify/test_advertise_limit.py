@@ -16,7 +16,7 @@ from tasks.collect import RouterState
 from tasks.inventory import load
 from tasks.model import Router
 from tasks.parsing import parse
-from tasks.verify import router_checks
+from tasks.verify.router import router_checks
 
 FIXTURE = (
     Path(__file__).resolve().parent.parent

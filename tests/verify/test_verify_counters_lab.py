@@ -18,7 +18,8 @@ from lab_variants import lab_inventory_variant
 
 from tasks.inventory import load
 from tasks.lab import Lab
-from tasks.verify import Check, VerifyReport, run_verify
+from tasks.verify import run_verify
+from tasks.verify.report import Check, VerifyReport
 from tasks.verify_extra import extra_checks
 
 pytestmark = pytest.mark.lab

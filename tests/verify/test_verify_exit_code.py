@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.verify import Check, exit_code
+from tasks.verify.report import Check, exit_code
 
 
 def check(status: str, severity: str) -> Check:

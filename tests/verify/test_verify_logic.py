@@ -11,7 +11,9 @@ from tasks.collect import RouterState
 from tasks.inventory import load
 from tasks.model import Router
 from tasks.path_decision import Advertisement
-from tasks.verify import HostEvidence, exit_code, path_checks, router_checks
+from tasks.verify.path import path_checks
+from tasks.verify.report import HostEvidence, exit_code
+from tasks.verify.router import router_checks
 from tasks.verify_extra import data_plane
 
 

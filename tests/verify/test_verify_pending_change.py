@@ -15,7 +15,8 @@ from inventory_factory import PSK_ENV, base_hosts, write_inventory
 
 from tasks.deploy import DeployOptions
 from tasks.inventory import load
-from tasks.verify import HostEvidence, exit_code, run_verify
+from tasks.verify import run_verify
+from tasks.verify.report import HostEvidence, exit_code
 from tasks.waves import run_deploy
 
 PENDING = "an unconfirmed change is pending: it rolls back by itself at 2026-12-02 03:00:00Z"

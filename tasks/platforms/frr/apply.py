@@ -1,6 +1,6 @@
 """The shell commands that make rendered ``frr`` files live on a Linux FRR + strongSwan router.
 
-Pure functions, shared by the SSH driver (:mod:`tasks.drivers.frr`) and the lab's direct
+Pure functions, shared by the SSH driver (:mod:`tasks.platforms.frr.driver`) and the lab's direct
 configuration, so a lab configured with ``lab.py up --configured`` and a lab configured by
 ``deploy.py`` run exactly the same commands. Order matters:
 

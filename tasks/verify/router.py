@@ -1,73 +1,20 @@
-"""Does the VPC's outbound traffic leave through the primary, with every backup ready?
+"""The router side of verify: one router's parsed state judged against its inventory intent.
 
-Evidence comes from four places, each a list of :class:`Check` records:
-- router side (parallel, parsed show output): SAs up with the expected proposal, eBGP sessions
-  Established to the VGW's ASN, the default route advertised with the role's prepend and MED,
-  the VPC networks received, the NAT rule present;
-- path decision: what the VGW will choose, computed from what the routers advertise
-  (:mod:`tasks.path_decision`); a backup winning, or a tie, means the primary is not guaranteed;
-- AWS side (boto3, :mod:`tasks.aws.checks`) when credentials exist, else skipped with a reason;
-- data plane: which router carries the VPC's outbound traffic, by the observer the config
-  names (:mod:`tasks.observers`: the routers' counters by default, an SSM agent, the lab's
-  probe); too little traffic to tell is a skip with the rate seen.
-
-Exit codes (for schedulers): 0 healthy; 1 degraded (a backup not ready); 2 primary path broken
-or not guaranteed; 3 could not verify. A proven primary failure (2) outranks an unverifiable
-check (3), which outranks a backup problem (1): unparsable output is never "healthy".
+:func:`router_checks` turns a :class:`~tasks.collect.RouterState` into checks (SAs with the
+expected proposal, eBGP sessions to the VGW's ASN with the expected hold time and keepalive,
+the default route advertised with the role's prepend and MED, the VPC networks received, the
+NAT rule) and the advertisements the path decision (:mod:`tasks.verify.path`) is computed from.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
-from typing import Literal
-
-from nornir.core import Nornir
-from nornir.core.task import Result, Task
+from collections.abc import Callable
 
 from tasks.aws.prefix_limit import limit_verdict
-from tasks.collect import RouterState, collect_state
-from tasks.drivers.base import driver_for
-from tasks.inventory import router_of
-from tasks.isp_health import health_checks
-from tasks.model import Router, by_vpc
-from tasks.path_decision import Advertisement, decide
-from tasks.secrets import redact
-
-log = logging.getLogger(__name__)
-
-Status = Literal["pass", "fail", "warn", "skip", "error"]
-#: Whose path a check concerns: ``primary`` (the path the traffic takes: a failure is exit 2),
-#: ``redundancy`` (one of the primary's tunnels while another carries the traffic: the path
-#: works and has lost its spare, exit 1), ``backup`` (exit 1), ``info``.
-Severity = Literal["primary", "redundancy", "backup", "info"]
-
-EXIT_HEALTHY, EXIT_DEGRADED, EXIT_PRIMARY, EXIT_UNVERIFIED = 0, 1, 2, 3
-
-
-@dataclass
-class Check:
-    """One judged fact. ``severity`` says whose path it concerns, for the exit code."""
-
-    check: str
-    target: str
-    status: Status
-    severity: Severity
-    detail: str = ""
-
-
-@dataclass
-class HostEvidence:
-    """A router's checks plus what it advertises to AWS (input to the path decision)."""
-
-    host: str
-    checks: list[Check] = field(default_factory=list)
-    advertisements: list[Advertisement] = field(default_factory=list)
-
-
-def severity_of(router: Router) -> Severity:
-    return "primary" if router.role == "primary" else "backup"
+from tasks.collect import RouterState
+from tasks.model import Router
+from tasks.path_decision import Advertisement
+from tasks.verify.report import Check, HostEvidence, severity_of
 
 
 def router_checks(router: Router, state: RouterState) -> HostEvidence:
@@ -287,123 +234,3 @@ def _nat(router: Router, state: RouterState, add: Callable[[Check], None]) -> No
             else f"no masquerade for {', '.join(missing) or 'the VPC networks'}",
         )
     )
-
-
-def path_checks(routers: dict[str, Router], evidence: dict[str, HostEvidence]) -> list[Check]:
-    """Per VPC: will the VGW pick the primary? A backup or a tie fails with severity primary."""
-    checks = []
-    for vpc, members in by_vpc(routers.values()).items():
-        if any(r.name not in evidence for r in members):
-            unknown = sorted(r.name for r in members if r.name not in evidence)
-            checks.append(
-                Check(
-                    "path_decision",
-                    vpc,
-                    "error",
-                    "primary",
-                    f"cannot decide without the state of {', '.join(unknown)}",
-                )
-            )
-            continue
-        ads = [a for r in members for a in evidence[r.name].advertisements]
-        decision = decide(ads)
-        primary = next((r.name for r in members if r.role == "primary"), None)
-        if decision.router and decision.router == primary:
-            checks.append(Check("path_decision", vpc, "pass", "primary", decision.reason))
-        else:
-            why = decision.reason
-            if decision.router is not None:
-                why = f"VGW will prefer {decision.router}, not the primary {primary}: {why}"
-            checks.append(Check("path_decision", vpc, "fail", "primary", why))
-    return checks
-
-
-def verify_router(task: Task) -> Result:
-    """Nornir task: collect and judge one router; could-not-verify is a check, not a crash."""
-    router = router_of(task.host)
-    driver = driver_for(task.host)
-    try:
-        driver.open()
-        state = collect_state(driver)
-        guard = driver.drain_guard()
-        pending = driver.pending_change()
-        health = driver.isp_health() if router.isp_health is not None else None
-    except Exception as exc:
-        detail = redact(f"{type(exc).__name__}: {exc}".splitlines()[0])
-        evidence = HostEvidence(
-            router.name, [Check("collect", router.name, "error", severity_of(router), detail)]
-        )
-        return Result(host=task.host, result=evidence)
-    finally:
-        driver.close()
-    evidence = router_checks(router, state)
-    evidence.checks.extend(health_checks(router, health))
-    if guard:
-        # Not a failure by itself: while the drain is really in force the path decision fails.
-        evidence.checks.append(Check("drain_guard", router.name, "warn", "info", guard))
-    if pending:
-        # A killed deploy's change: what verify sees now reverts by itself (issue 17, item 3).
-        evidence.checks.append(
-            Check("pending_change", router.name, "fail", severity_of(router),
-                  f"{pending}; keep it with deploy.py --confirm --hosts {router.name}, or undo "
-                  f"it now with deploy.py --rollback --hosts {router.name}")
-        )  # fmt: skip
-    return Result(host=task.host, result=evidence)
-
-
-def exit_code(checks: Iterable[Check]) -> int:
-    """0 healthy, 1 degraded, 2 primary broken or not guaranteed, 3 could not verify."""
-    checks = list(checks)
-    if not checks:
-        return EXIT_UNVERIFIED  # no evidence is not health
-    if any(c.status == "fail" and c.severity == "primary" for c in checks):
-        return EXIT_PRIMARY
-    if any(c.status == "error" for c in checks):
-        return EXIT_UNVERIFIED
-    if any(c.status == "fail" for c in checks):
-        return EXIT_DEGRADED
-    return EXIT_HEALTHY
-
-
-@dataclass
-class VerifyReport:
-    checks: list[Check]
-
-    @property
-    def exit_code(self) -> int:
-        return exit_code(self.checks)
-
-    def as_dict(self) -> dict[str, object]:
-        return {"exit_code": self.exit_code, "checks": [asdict(c) for c in self.checks]}
-
-
-ExtraChecks = Callable[[dict[str, Router]], list[Check]]
-
-
-def run_verify(nr: Nornir, extra: Iterable[ExtraChecks] = ()) -> VerifyReport:
-    """Router side in parallel, then the path decision, then AWS and data-plane checks."""
-    routers = {name: router_of(host) for name, host in nr.inventory.hosts.items()}
-    results = nr.run(task=verify_router, name="verify", on_failed=True)
-    evidence: dict[str, HostEvidence] = {}
-    checks: list[Check] = []
-    for host, multi in results.items():
-        value = multi[0].result if len(multi) else None
-        if isinstance(value, HostEvidence):
-            checks.extend(value.checks)
-            if not any(c.check == "collect" for c in value.checks):
-                evidence[host] = value
-        else:
-            error = multi[0].exception if len(multi) else None
-            checks.append(
-                Check(
-                    "collect",
-                    host,
-                    "error",
-                    severity_of(routers[host]),
-                    redact(str(error or "no result")),
-                )
-            )
-    checks.extend(path_checks(routers, evidence))
-    for more in extra:
-        checks.extend(more(routers))
-    return VerifyReport(checks)
