@@ -74,9 +74,9 @@ def test_every_runbook_has_the_shared_codes_and_verdicts_only_between_3_and_69(
 
 
 def test_the_codes_scattered_in_the_tasks_are_the_tables() -> None:
-    from tasks import verify
     from tasks.aws import maintenance as m
     from tasks.failover import records, recover
+    from tasks.verify import report as verify
 
     assert {verify.EXIT_HEALTHY, verify.EXIT_DEGRADED, verify.EXIT_PRIMARY,
             verify.EXIT_UNVERIFIED} <= set(code_of("verify"))  # fmt: skip
