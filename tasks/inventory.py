@@ -12,7 +12,6 @@ import difflib
 import logging
 import re
 import typing
-from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,9 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAMLError
 
 from tasks.errors import InventoryError, InventoryProblem, ToolkitError
-from tasks.model import AWS_ACCEPTS, Router, by_vpc
+from tasks.inventory_files import short_value, undefined_groups
+from tasks.model import AWS_ACCEPTS, Router
+from tasks.vpc_rules import address_problems, cross_host_problems
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ def _problems_from(
             value = "<missing>"
         message = _with_fix(err["type"], loc, value, message)
         if isinstance(value, dict):
-            value = _short(value)
+            value = short_value(value)
         problems.append(InventoryProblem(host, _field_path(loc) or "<host>", value, message))
     return problems
 
@@ -206,11 +207,6 @@ def _field_path(loc: list[str | int]) -> str:
     return ".".join(parts)
 
 
-def _short(value: dict[str, Any]) -> str:
-    # Sub-dicts are shown by their keys only: terse, and a reference never echoes a value.
-    return "{" + ", ".join(sorted(value)) + "}"
-
-
 def validate_hosts(hosts: Iterable[Host], base: Path | None = None) -> dict[str, Router]:
     """Validate every host and the rules between them; raise with every problem at once."""
     hosts = list(hosts)
@@ -229,124 +225,6 @@ def validate_hosts(hosts: Iterable[Host], base: Path | None = None) -> dict[str,
     if problems:
         raise InventoryError(problems)
     return routers
-
-
-def address_problems(routers: Iterable[Router]) -> list[InventoryProblem]:
-    """Outside addresses: a router's two tunnels go to two AWS endpoints, no two routers share
-    a WAN (customer gateway) address, and no AWS endpoint address serves two tunnels."""
-    problems = []
-    wan: dict[str, str] = {}
-    outside: dict[str, str] = {}
-    for router in sorted(routers, key=lambda r: r.name):
-        address = str(router.wan.address)
-        if address in wan:
-            problems.append(
-                InventoryProblem(router.name, "wan.address", address,
-                                 f"already the WAN address of {wan[address]}: each router is "
-                                 "its own customer gateway with its own address")
-            )  # fmt: skip
-        wan.setdefault(address, router.name)
-        for index, tunnel in enumerate(router.tunnels):
-            address = str(tunnel.outside_address)
-            where = f"{router.name} tunnels[{index}]"
-            if address in outside:
-                problems.append(
-                    InventoryProblem(router.name, f"tunnels[{index}].outside_address", address,
-                                     f"already the outside address of {outside[address]}: each "
-                                     "tunnel goes to its own AWS endpoint (two per connection)")
-                )  # fmt: skip
-            outside.setdefault(address, where)
-    return problems
-
-
-def cross_host_problems(
-    routers: Iterable[Router], incomplete: bool = False
-) -> list[InventoryProblem]:
-    """Rules over a VPC's routers: one primary, unique ranks, unique inside CIDRs per VGW.
-
-    ``incomplete``: some hosts failed validation, so a VPC may lack its primary only because
-    that host is already reported; "has none" is then not said (it would blame the others).
-    """
-    problems: list[InventoryProblem] = []
-    routers = list(routers)
-    by_vgw: dict[str, list[tuple[Router, int]]] = defaultdict(list)
-    for router in routers:
-        for index, _tunnel in enumerate(router.tunnels):
-            by_vgw[router.vpc.vgw.id].append((router, index))
-
-    for vpc_id, members in by_vpc(routers).items():
-        primaries = [r for r in members if r.role == "primary"]
-        if len(primaries) > 1 or (not primaries and not incomplete):
-            names = ", ".join(sorted(r.name for r in primaries)) or "none"
-            for router in primaries or members:
-                problems.append(
-                    InventoryProblem(
-                        router.name,
-                        "role",
-                        router.role,
-                        f"VPC {vpc_id} needs exactly one primary router (has {names})",
-                    )
-                )
-        seen_rank: dict[int, str] = {}
-        for router in sorted(members, key=lambda r: r.name):
-            if router.role != "backup":
-                continue
-            if router.rank in seen_rank:
-                problems.append(
-                    InventoryProblem(
-                        router.name,
-                        "rank",
-                        router.rank,
-                        f"backup rank {router.rank} is already used by {seen_rank[router.rank]} "
-                        f"in VPC {vpc_id}; ranks must be unique (N+1, N+2 ...)",
-                    )
-                )
-            else:
-                seen_rank[router.rank] = router.name
-        guarded = [r for r in members if r.isp_health is not None]
-        if members and len(guarded) == len(members) and not incomplete:
-            for router in guarded:
-                problems.append(
-                    InventoryProblem(
-                        router.name,
-                        "isp_health",
-                        "set",
-                        f"every router of VPC {vpc_id} withdraws on ISP health: if all their "
-                        "checks fail at once (a shared target down) the VPC has no route out; "
-                        "leave isp_health off at least one router (the last resort, usually "
-                        "the last backup)",
-                    )
-                )
-        vgws = {r.vpc.vgw for r in members}
-        if len(vgws) > 1:
-            for router in members:
-                problems.append(
-                    InventoryProblem(
-                        router.name,
-                        "vpc.vgw",
-                        f"{router.vpc.vgw.id}/{router.vpc.vgw.asn}",
-                        f"all routers of VPC {vpc_id} must name the same VGW id and ASN",
-                    )
-                )
-
-    for vgw_id, tunnels in sorted(by_vgw.items()):
-        owner: dict[str, str] = {}
-        for router, index in tunnels:
-            cidr = str(router.tunnels[index].inside_cidr)
-            where = f"{router.name} tunnels[{index}]"
-            if cidr in owner:
-                problems.append(
-                    InventoryProblem(
-                        router.name,
-                        f"tunnels[{index}].inside_cidr",
-                        cidr,
-                        f"inside CIDR already used on VGW {vgw_id} by {owner[cidr]}; "
-                        "each tunnel of a VGW needs its own /30",
-                    )
-                )
-            else:
-                owner[cidr] = where
-    return problems
 
 
 def load(config_file: str | Path = "config.yaml", **overrides: Any) -> Nornir:
@@ -397,122 +275,6 @@ def _anchored_inventory(config_file: Path) -> dict[str, Any]:
             options[key] = str((config_file.resolve().parent / value).resolve())
     plugin = (data.get("inventory") or {}).get("plugin", "SimpleInventory")
     return {"inventory": {"plugin": plugin, "options": options}}
-
-
-#: What a Nornir SimpleInventory host or group entry may hold (anything else is a typo that
-#: Nornir would silently ignore: ``hostnme:`` leaves the router without its address).
-ENTRY_KEYS = ("hostname", "port", "username", "password", "platform", "groups", "data",
-              "connection_options")  # fmt: skip
-
-
-def undefined_groups(options: dict[str, Any]) -> None:
-    """Refuse what Nornir's SimpleInventory would crash on or silently ignore in the host and
-    group files, naming host (or group), field and fix: groups that are not defined (Nornir
-    raises a bare ``KeyError('vpc-x')``), unknown entry keys, and ports or group lists of the
-    wrong type.
-    """
-    hosts_file, groups_file = options.get("host_file"), options.get("group_file")
-    for key in ("host_file", "group_file", "defaults_file"):
-        named = options.get(key)
-        if isinstance(named, str) and not Path(named).is_file():
-            raise ToolkitError(
-                f"inventory file {named} (inventory.options.{key}) not found: fix the path "
-                "(a relative path is relative to the Nornir config's folder)"
-            )
-    if not hosts_file:
-        return
-    hosts = _read_yaml(Path(hosts_file))
-    groups = _read_yaml(Path(groups_file)) if groups_file and Path(groups_file).is_file() else {}
-    defaults_file = options.get("defaults_file")
-    if defaults_file and Path(defaults_file).is_file():
-        _read_yaml(Path(defaults_file))
-    if not isinstance(hosts, dict) or not isinstance(groups, dict):
-        raise ToolkitError(
-            f"{hosts_file} and {groups_file} must each map names to entries "
-            "(name: {hostname: ..., groups: [...], data: {...}})"
-        )
-    problems = []
-    for kind, entries in (("host", hosts), ("group", groups)):
-        for name, entry in entries.items():
-            problems.extend(_entry_problems(str(name), kind, entry, groups, groups_file))
-    if problems:
-        raise InventoryError(problems)
-
-
-def _read_yaml(path: Path) -> Any:
-    """One inventory file's YAML; a syntax error names the file, line and column."""
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ToolkitError(
-            f"cannot read {path}: not valid YAML ({where.strip() or 'syntax'}: {problem}); "
-            "fix the YAML syntax there"
-        ) from exc
-    except OSError as exc:
-        raise ToolkitError(f"cannot read {path}: {exc.strerror}") from exc
-
-
-def _entry_problems(
-    name: str, kind: str, entry: Any, groups: dict[str, Any], groups_file: str | None
-) -> list[InventoryProblem]:
-    if entry is None:
-        entry = {}
-    if not isinstance(entry, dict):
-        return [
-            InventoryProblem(
-                name,
-                "<entry>",
-                _short_value(entry),
-                f"a {kind} entry must be a mapping (hostname, groups, data ...)",
-            )
-        ]
-    problems = []
-    for key in sorted(set(map(str, entry)) - set(ENTRY_KEYS)):
-        close = difflib.get_close_matches(key, ENTRY_KEYS, n=1, cutoff=0.6)
-        hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(ENTRY_KEYS)}"
-        where = "host" if kind == "host" else "group"
-        problems.append(InventoryProblem(name, key, "<set>",
-                                         f"unknown {where} entry field; {hint} (router settings "
-                                         "go under data:)"))  # fmt: skip
-    port = entry.get("port")
-    if port is not None and (isinstance(port, bool) or not isinstance(port, int)
-                             or not 1 <= port <= 65535):  # fmt: skip
-        rule = (
-            "must be a number, not true/false"
-            if isinstance(port, bool)
-            else "the SSH port must be a number 1..65535 (default 22: leave it out)"
-        )
-        problems.append(InventoryProblem(name, "port", port, rule))
-    member_of = entry.get("groups")
-    if member_of is not None and not (
-        isinstance(member_of, list) and all(isinstance(g, str) for g in member_of)
-    ):
-        problems.append(
-            InventoryProblem(
-                name,
-                "groups",
-                _short_value(member_of),
-                "must be a list of group names, e.g. [vyos, vpc-prod]",
-            )
-        )
-        member_of = []
-    for group in member_of or []:
-        if group not in groups:
-            problems.append(
-                InventoryProblem(
-                    name, "groups", group,
-                    f"group {group!r} is not defined in {groups_file} (defined: "
-                    f"{', '.join(sorted(map(str, groups))) or 'none'})",
-                )
-            )  # fmt: skip
-    return problems
-
-
-def _short_value(value: Any) -> object:
-    return _short(value) if isinstance(value, dict) else value
 
 
 def router_of(host: Host) -> Router:
