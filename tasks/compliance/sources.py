@@ -23,6 +23,7 @@ from tasks.compliance.config import DeviceConfig
 from tasks.compliance.drift import group_frr_files
 from tasks.drivers.base import driver_for
 from tasks.errors import BadInput, ParseError, ToolkitError
+from tasks.platforms.frr.apply import HEALTH_RUN, HEALTH_RUNNING
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,7 @@ RUNNING_CONFIG_COMMANDS: dict[str, dict[str, str]] = {
         "ntp": "cat /etc/chrony/chrony.conf /etc/ntpsec/ntp.conf /etc/ntp.conf 2>/dev/null; true",
         "syslog": "cat /etc/rsyslog.conf /etc/rsyslog.d/*.conf 2>/dev/null; true",
         # The ISP health monitor's script while it runs (nothing when it does not).
-        "isp-health.sh": "test -s /etc/vpc-ha/isp-health.pid && kill -0 $(cat "
-        "/etc/vpc-ha/isp-health.pid) 2>/dev/null && cat /etc/vpc-ha/isp-health.run; true",
+        "isp-health.sh": f"{HEALTH_RUNNING} && cat {HEALTH_RUN}; true",
     },
 }
 VYOS_SUFFIXES = (".boot", ".conf", ".set", ".cfg", ".txt", "")

@@ -40,6 +40,8 @@ HEALTH_SH = "isp-health.sh"
 HEALTH_RUN = f"{CONFIG_DIR}/isp-health.run"
 HEALTH_PID = f"{CONFIG_DIR}/isp-health.pid"
 HEALTH_STATE = f"{CONFIG_DIR}/isp-health.state"
+#: Exit status 0 exactly while the monitor runs (its pid record names a live process group).
+HEALTH_RUNNING = f"test -s {HEALTH_PID} && kill -0 $(cat {HEALTH_PID}) 2>/dev/null"
 #: What templates/frr/isp-health.sh.j2 renders for a router without (or with suspended) checks.
 EMPTY_HEALTH = "# no ISP health monitor (isp_health not set, or suspended for maintenance)\n"
 

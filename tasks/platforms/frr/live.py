@@ -22,6 +22,7 @@ from tasks.platforms.frr.apply import (
     FRR_CONF,
     HEALTH_PID,
     HEALTH_RUN,
+    HEALTH_RUNNING,
     HEALTH_SH,
     HEALTH_STATE,
     LIST_NFT,
@@ -73,17 +74,21 @@ class FrrLive(FrrTimers):
         return self.read(HEALTH_RUN) or EMPTY_HEALTH
 
     def isp_health(self) -> HealthState | None:
-        """The ISP health monitor's own account (None: no monitor configured or running)."""
-        running = self._timer_armed(HEALTH_PID)
-        text = (self.read(HEALTH_STATE) or "").strip()
-        if not running and not text:
-            return None
-        return HealthState.parse(text, running=running, now=self._now())
+        """The ISP health monitor's own account (None: no monitor configured or running).
 
-    def _now(self) -> float:
-        """The router's clock (the state file's times are the router's)."""
-        _, out = self.sh("date +%s", check=False)
-        return float(out.strip()) if out.strip().isdigit() else time.time()
+        One round trip: whether it runs, the router's clock (the state file's times are the
+        router's) and the state line.
+        """
+        _, out = self.sh(
+            f"if {HEALTH_RUNNING}; then echo running; else echo stopped; fi; date +%s; "
+            f"cat {HEALTH_STATE} 2>/dev/null",
+            check=False,
+        )
+        running, clock, text = [*out.strip().splitlines(), "", "", ""][:3]
+        if running != "running" and not text.strip():
+            return None
+        now = float(clock) if clock.strip().isdigit() else time.time()
+        return HealthState.parse(text, running=running == "running", now=now)
 
     def _live_nft(self) -> str:
         """The staged table when the live one is still what the last apply made; else the live
