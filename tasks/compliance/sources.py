@@ -23,7 +23,7 @@ from tasks.compliance.config import DeviceConfig
 from tasks.compliance.drift import group_frr_files
 from tasks.drivers.base import driver_for
 from tasks.errors import BadInput, ParseError, ToolkitError
-from tasks.platforms.frr.apply import HEALTH_RUN, HEALTH_RUNNING
+from tasks.platforms.frr.apply import HEALTH_RUN, HEALTH_RUNNING, LIST_NFT
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ RUNNING_CONFIG_COMMANDS: dict[str, dict[str, str]] = {
     "frr": {
         "frr.conf": "vtysh -c 'show running-config'",
         "swanctl": "cat /etc/vpc-ha/swanctl/*.conf",
-        "nftables.nft": "nft list table ip vpc_ha",
+        "nftables.nft": LIST_NFT,
         "ip": "ip -o link show; ip -o -4 addr show",
         # What sshd really listens on (its config may live anywhere), in sshd -T's words.
         "sshd": "ss -Hltn 'sport = :22' | awk '{print \"listenaddress \" $4}'",

@@ -121,3 +121,21 @@ def test_frr_live_outputs_are_read() -> None:
     assert cfg.ssh_listen == ["192.0.2.10"]
     assert cfg.ntp_servers == ["2.debian.pool.ntp.org", "192.0.2.123"]
     assert cfg.syslog_remote == ["logs.example.net:514", "192.0.2.9"]
+
+
+def test_nft_rule_counters_are_traffic_not_drift() -> None:
+    """A running table listed without ``-s`` carries each rule's packet counts: a router that
+    forwarded traffic since its deploy must compare equal to the rendered file (the lab showed
+    ``config-drift`` on every router that carried the probe)."""
+    rendered = (
+        "table ip vpc_ha\ndelete table ip vpc_ha\ntable ip vpc_ha {\n\tchain postrouting {\n"
+        '\t\toifname "eth0" ip saddr 10.77.0.0/24 counter masquerade\n\t}\n}\n'
+    )
+    running = (
+        "table ip vpc_ha {\n\tchain postrouting {\n"
+        '\t\toifname "eth0" ip saddr 10.77.0.0/24 counter packets 95 bytes 4536 masquerade\n'
+        "\t}\n}\n"
+    )
+    assert frr.canonical("nftables.nft", running) == frr.canonical("nftables.nft", rendered)
+    changed = running.replace("10.77.0.0/24", "10.78.0.0/24")
+    assert frr.canonical("nftables.nft", changed) != frr.canonical("nftables.nft", rendered)
