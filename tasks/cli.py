@@ -24,6 +24,7 @@ from tasks import PROJECT_ROOT
 from tasks.errors import RUNBOOK_CODES, SHARED, ExitCode, InventoryError, ToolkitError
 from tasks.inputs import check_inputs
 from tasks.inventory import load, select
+from tasks.platforms.connection import close_all
 from tasks.secrets import RedactingFilter, redact
 
 A = TypeVar("A")
@@ -118,6 +119,8 @@ def run_main(main: Callable[[A], int], argv: A) -> int:
         print(redact(traceback.format_exc()), file=sys.stderr, end="")
         fail(f"internal error (a bug; please report it): {type(exc).__name__}: {exc}",
              ExitCode.INTERNAL)  # fmt: skip
+    finally:
+        close_all()  # the routers' sessions, reused by every task of the run, end with it
 
 
 def exit_codes_help(runbook: str) -> str:

@@ -103,3 +103,16 @@ def _private_router_locks(
         from tasks.drivers.base import LocalChangeLock
 
         monkeypatch.setattr(LocalChangeLock, "DIRECTORY", tmp_path_factory.mktemp("locks"))
+
+
+@pytest.fixture(autouse=True)
+def _sessions_end_with_the_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A lab test's router sessions end with it, as a runbook's end with the run
+    (``run_main``): in-process runs of deploy, verify or failover keep one session per host,
+    and paramiko's transport thread would keep it logged in for the rest of the session.
+    (Driver tests share a module-wide session to a scripted device on purpose.)"""
+    yield
+    if "lab" in request.keywords:
+        from tasks.platforms.connection import close_all
+
+        close_all()

@@ -9,7 +9,7 @@ A driver speaks to one router. Its contract, in the order deploy uses it::
     ... post-checks through drv.show(...) ...
     drv.confirm()                     # make permanent and save
     # or drv.rollback()               # back to the config before apply, now
-    drv.close()
+    drv.close()                       # lets go of locks; the session stays for the run
 
 ``diff`` returns unified-diff or device ``compare`` text that may hold secrets: callers pass it
 through :func:`tasks.secrets.redact` before showing it. Every method raises
@@ -103,13 +103,16 @@ class PlatformDriver(Protocol):
     #: Accept a device whatever identity it recorded (deploy.py --adopt).
     adopt: bool
 
-    def open(self) -> None:
-        """Connect (SSH) and check that the device is this router (:func:`check_identity`),
+    def open(self, dedicated: bool = False) -> None:
+        """Take the run's SSH session to the router (:mod:`tasks.platforms.connection`: one
+        login per host per run; ``dedicated``: a session of the driver's own, for a poller in
+        another thread) and check that the device is this router (:func:`check_identity`),
         before anything is read or changed. Raises :class:`ConnectError`
         (:class:`IdentityError`)."""
 
     def close(self) -> None:
-        """Disconnect; safe to call twice."""
+        """Let go of what this driver holds (change lock, configure mode); the run's session
+        stays open for its next task and Nornir closes it. Safe to call twice."""
 
     def diff(self, candidate: dict[str, str]) -> str:
         """What applying ``candidate`` would change; empty when nothing would. Changes nothing."""

@@ -16,12 +16,11 @@ from typing import Any
 from netmiko import ConnectHandler
 from netmiko.base_connection import BaseConnection
 from netmiko.exceptions import (
-    NetmikoAuthenticationException,
     NetmikoTimeoutException,
     ReadTimeout,
 )
 from nornir.core.inventory import Host
-from paramiko.ssh_exception import BadHostKeyException, SSHException
+from paramiko.ssh_exception import SSHException
 
 from tasks.drivers.base import ConnectError, DriverError
 from tasks.secrets import remember_secret
@@ -64,7 +63,7 @@ DOCUMENTATION_NETS = tuple(
 )
 
 
-def refuse_documentation_address(host: Host, address: str) -> None:
+def refuse_documentation_address(name: str, address: str) -> None:
     """Never send a packet to an example address: say how to use the inventory instead."""
     try:
         ip = ipaddress.ip_address(address)
@@ -72,7 +71,7 @@ def refuse_documentation_address(host: Host, address: str) -> None:
         return
     if any(ip in net for net in DOCUMENTATION_NETS):
         raise ConnectError(
-            f"{host.name}: hostname {address} is a documentation address (RFC 5737), an example "
+            f"{name}: hostname {address} is a documentation address (RFC 5737), an example "
             "only; render offline with --render-only, or point the inventory at the router"
         )
 
@@ -87,56 +86,16 @@ def open_session(
     return session_class(**params)
 
 
-def connect(
-    host: Host, device_type: str, session_class: type[BaseConnection] | None = None
-) -> BaseConnection:
-    """Open a netmiko session, turning every way it can fail into :class:`ConnectError`."""
-    params = netmiko_params(host, device_type)
-    where = f"{host.name} ({params['host']}:{params['port']})"
-    refuse_documentation_address(host, str(params["host"]))
-    try:
-        return open_session(params, session_class)
-    except NetmikoAuthenticationException as exc:
-        raise ConnectError(
-            f"{where}: authentication failed for user {params['username']!r}; check the "
-            "inventory username and key/password"
-        ) from exc
-    except BadHostKeyException as exc:
-        raise ConnectError(
-            f"{where}: host key changed (possible man-in-the-middle); verify the router's key "
-            "and update the known-hosts file before deploying"
-        ) from exc
-    except NetmikoTimeoutException as exc:
-        # netmiko re-raises every paramiko SSHException from connect() as a timeout; the
-        # host-key verdicts survive only as the exception it was raised while handling.
-        cause = exc.__context__
-        if isinstance(cause, BadHostKeyException):
-            raise ConnectError(
-                f"{where}: host key changed (possible man-in-the-middle); verify the router's "
-                "key and update the known-hosts file before deploying"
-            ) from cause
-        if isinstance(cause, SSHException) and "not found in known_hosts" in str(cause):
-            raise ConnectError(
-                f"{where}: host key unknown and strict host-key checking is on; add the "
-                "router's verified key to the known-hosts file"
-            ) from cause
-        raise ConnectError(f"{where}: unreachable ({_first_line(exc)})") from exc
-    except ReadTimeout as exc:
-        raise ConnectError(f"{where}: logged in, but no prompt came ({_first_line(exc)})") from exc
-    except (SSHException, OSError, ValueError) as exc:
-        raise ConnectError(f"{where}: SSH failed: {_first_line(exc)}") from exc
-
-
 def send(conn: BaseConnection, command: str, host: str, read_timeout: float = 30.0) -> str:
     """Run one command, mapping transport failures to :class:`DriverError`."""
     try:
         return str(conn.send_command(command, read_timeout=read_timeout))
     except (ReadTimeout, NetmikoTimeoutException, SSHException, OSError) as exc:
         raise DriverError(
-            f"{host}: command {command.split()[0]!r} failed: {_first_line(exc)}"
+            f"{host}: command {command.split()[0]!r} failed: {first_line(exc)}"
         ) from exc
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__

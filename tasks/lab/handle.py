@@ -54,6 +54,16 @@ class Lab:
                 return box
         raise LabError(f"{name!r} is neither a lab router ({self.routers}) nor a lab box")
 
+    def ssh_logins(self) -> dict[str, int]:
+        """Logins each router's sshd has accepted since the lab came up (its own log): what
+        "one SSH session per router per run" is measured by."""
+        counts = {}
+        for name in self.routers:
+            log = router_box(self.plan, name).log_dir / "sshd.log"
+            text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
+            counts[name] = text.count("Accepted publickey for ")
+        return counts
+
     def exec(
         self, target: str, argv: Sequence[str], input: str | None = None, timeout: float = 30
     ) -> subprocess.CompletedProcess:

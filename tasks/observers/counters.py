@@ -102,7 +102,7 @@ class RouterSampler:
             return
         driver = driver_for(self.host)
         try:
-            driver.open()
+            driver.open(dedicated=True)  # polls in its own thread, beside the run's session
             while not self._stop.is_set():
                 began = time.monotonic()
                 raw: dict[str, str] = {}

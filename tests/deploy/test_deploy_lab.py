@@ -64,11 +64,14 @@ def test_factory_lab_is_configured_by_deploy_and_second_run_changes_nothing(
         lab.factory_reset(router)
     assert all(not established(lab, r) for r in lab.routers)
 
+    logins = lab.ssh_logins()
     report = deploy(lab.config_file)
     assert [(o.host, o.wave, o.status) for o in report.outcomes] == [
         ("r2", 1, "changed"), ("r1", 2, "changed"),
     ]  # fmt: skip
     assert report.ok
+    # connect, diff, apply, the post-check polls and confirm: one login per router
+    assert {r: n - logins[r] for r, n in lab.ssh_logins().items()} == {"r1": 1, "r2": 1}
     for router in lab.routers:
         assert len(established(lab, router)) == 2
         assert lab.swanctl_list_sas(router).count("INSTALLED") == 2

@@ -28,7 +28,7 @@ def driver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FrrDriver:
     hosts["r1"]["hostname"] = "127.0.0.11"
     host = load(write_inventory(tmp_path / "inv", hosts)).inventory.hosts["r1"]
     monkeypatch.setattr(frr, "IDENTITY_FILE", str(tmp_path / "identity"))
-    monkeypatch.setattr(frr, "connect", lambda host, device_type: object())
+    monkeypatch.setattr(frr, "session", lambda host, device_type: object())
     drv = FrrDriver(host, router_of(host))
 
     def sh(command: str, check: bool = True, timeout: float = 60.0) -> tuple[int, str]:

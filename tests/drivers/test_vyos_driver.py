@@ -30,6 +30,7 @@ from tasks.drivers import driver_for
 from tasks.drivers.base import CommitError, ConnectError, PlatformDriver
 from tasks.errors import DriverError
 from tasks.inventory import load
+from tasks.platforms.connection import close_all
 from tasks.platforms.vyos.driver import VyosDriver
 from tasks.render import render_router
 from tasks.secrets import MASK, redact, remember_secret
@@ -590,3 +591,33 @@ def test_close_survives_a_transport_that_died_first(tmp_path: Path) -> None:
     driver._conn = Dead()  # type: ignore[assignment]
     driver.close()
     assert driver._conn is None
+
+
+# ---- one session per host per run (tasks/platforms/connection.py) ----------------------------
+def test_tasks_of_one_run_share_one_login_and_a_broken_session_is_not_handed_on(
+    scripted_vyos: object, tmp_path: Path
+) -> None:
+    """Deploy, its post-checks and verify each take a driver: one SSH login serves them all.
+    A session that timed out may hold half an answer: the next task logs in anew."""
+    server = scripted_vyos()  # type: ignore[operator]
+    server.script.show["show version"] = "Version:          VyOS 1.4.0"
+    host = make_host(tmp_path, server.port)
+    for _task in range(3):
+        driver = driver_for(host)
+        driver.open()
+        assert driver.identity() is None
+        driver.close()
+    assert len(server._transports) == 1, "each task logged in again"
+    driver = driver_for(host)
+    driver.open()
+    with pytest.raises(DriverError, match="no prompt within"):
+        driver._run("show version", expect="a prompt VyOS never prints", timeout=0.3)
+    assert host.connections["vpcha"].alive(), "the session itself is up, half-read"
+    driver.close()
+    driver = driver_for(host)
+    driver.open()
+    assert driver.identity() is None
+    driver.close()
+    assert len(server._transports) == 2
+    close_all()
+    assert not host.connections["vpcha"].alive()

@@ -42,12 +42,16 @@ def assert_primary_restored(lab: Lab) -> None:
 
 
 def test_drain_and_failback_lose_no_probe(healthy_lab: Lab) -> None:
-    """The runbook end to end (--json): 0 probes lost at 50/s both ways, exit 0."""
+    """The runbook end to end (--json): 0 probes lost at 50/s both ways, exit 0, and one SSH
+    login per router for the whole test (precheck, lock, drain, restore polls, postcheck)."""
+    logins = healthy_lab.ssh_logins()
     proc = subprocess.run(
         [sys.executable, str(RUNBOOK), "-c", str(LAB_CONFIG), "--hold", "2", "--no-aws", "--json"],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    after = healthy_lab.ssh_logins()
+    assert {r: after[r] - logins[r] for r in after} == {"r1": 1, "r2": 1}
     report = json.loads(proc.stdout)
     phases = {p["name"]: p for p in report["phases"]}
     assert list(phases) == ["precheck", "drain", "maintenance", "hold", "restore", "postcheck"]

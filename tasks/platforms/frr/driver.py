@@ -39,9 +39,9 @@ from tasks.drivers.base import (
     check_identity,
     register,
 )
-from tasks.drivers.ssh import connect
 from tasks.errors import DriverError
 from tasks.model import Router
+from tasks.platforms.connection import own_session, session
 from tasks.platforms.frr.apply import CONFIG_DIR, FRR_RELOAD, apply_commands
 from tasks.platforms.frr.live import ADDRESS_LINE, FrrLive
 from tasks.secrets import redact
@@ -88,8 +88,14 @@ class FrrDriver(FrrLive):
         self._identity: str | None = None
 
     # -- session -----------------------------------------------------------------------------
-    def open(self) -> None:
-        self._conn = connect(self.host, "linux")
+    def open(self, dedicated: bool = False) -> None:
+        """Take the run's session to the router (one login per run), or, with ``dedicated``,
+        a session of its own for a poller in another thread."""
+        if dedicated:
+            self._own = own_session(self.host, "linux")
+            self._conn = self._own.connection
+        else:
+            self._conn = session(self.host, "linux")
         try:
             self._identity = self.identity()
             check_identity(self.host, self._identity, self.adopt)
@@ -159,6 +165,7 @@ class FrrDriver(FrrLive):
                 f"{self.host.name}: another run is changing this router ({holder}); wait for it "
                 "to finish, or stop it: its automatic rollback restores the router"
             )
+        self._locked = True
         self.sh(f"printf '%s\\n' {shlex.quote(owner)} > {LOCK_OWNER}")
 
     def pending(self) -> bool:

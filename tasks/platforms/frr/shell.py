@@ -15,6 +15,7 @@ from typing import Any
 from nornir.core.inventory import Host
 
 from tasks.errors import DriverError
+from tasks.platforms.connection import VpcHaConnection, discard
 from tasks.platforms.frr.apply import CONFIG_DIR
 from tasks.secrets import redact
 
@@ -30,20 +31,34 @@ class FrrShell:
     _conn: Any
     _sftp: Any
 
+    #: The session has shown a transport error: it may hold half an answer, so it is dropped
+    #: at close instead of being handed to the run's next task.
+    _broken: bool = False
+    #: This driver took the change lock in the session's shell (fd 9) and must let it go.
+    _locked: bool = False
+    #: A session of this driver's own (a poller in another thread), closed with the driver.
+    _own: VpcHaConnection | None = None
+
     def close(self) -> None:
-        # netmiko's disconnect() sends `exit` and then idles for ~10 s on a Linux shell;
-        # closing the channel and the transport ends the session at once.
-        conn = self._conn
-        things = [self._sftp]
-        if conn is not None:
-            things += [getattr(conn, "remote_conn", None), getattr(conn, "remote_conn_pre", None)]
-        for thing in things:
-            if thing is not None:
-                try:
-                    thing.close()
-                except Exception:  # closing twice or a dead link is fine
-                    log.debug("%s: close failed", self.host.name, exc_info=True)
-        self._sftp = self._conn = None
+        """Let go of what this driver holds on the run's session; the session itself stays
+        for the run's next task (Nornir closes it at the end of the run)."""
+        if self._locked and not self._broken:
+            try:
+                self.sh("exec 9>&-", timeout=10)  # flock's lock dies with its descriptor
+            except DriverError:
+                log.debug("%s: lock release failed", self.host.name, exc_info=True)
+        self._locked = False
+        if self._sftp is not None:
+            try:
+                self._sftp.close()  # a channel of the session, not a login
+            except Exception:  # closing twice or a dead link is fine
+                log.debug("%s: sftp close failed", self.host.name, exc_info=True)
+        if self._own is not None:
+            self._own.close()
+        elif self._broken and self._conn is not None:
+            discard(self.host)
+        self._sftp = self._conn = self._own = None
+        self._broken = False
 
     def _session(self) -> Any:
         if self._conn is None:
@@ -58,6 +73,7 @@ class FrrShell:
                 f"{command}; echo __RC=$?", read_timeout=timeout, expect_string=self._prompt()
             )
         except Exception as exc:  # netmiko/paramiko raise many types
+            self._broken = True
             raise DriverError(
                 f"{self.host.name}: `{redact(command)[:80]}` failed: {redact(str(exc))}"
             ) from exc

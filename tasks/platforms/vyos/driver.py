@@ -33,13 +33,12 @@ from typing import ClassVar
 
 from netmiko.base_connection import BaseConnection
 from nornir.core.inventory import Host
-from paramiko.ssh_exception import SSHException
 
 from tasks.drivers.base import LocalChangeLock, check_identity, register
-from tasks.drivers.ssh import connect
 from tasks.errors import DriverError
 from tasks.isp_health import HealthState
 from tasks.model import HEALTH_TOKEN, Router
+from tasks.platforms.connection import VpcHaConnection, discard, own_session, session
 from tasks.platforms.vyos.commit import VyosCommit
 from tasks.platforms.vyos.owned import deletions
 from tasks.platforms.vyos.session import VyosSession, error_lines, netmiko_log
@@ -70,12 +69,23 @@ class VyosDriver(VyosCommit):
         self._pending_confirm = False
         self._op_prompt = self._conf_prompt = self._any_prompt = ""
         self._lock = LocalChangeLock(host.name, key=f"{host.hostname}-{host.port or 22}")
+        self._own: VpcHaConnection | None = None
         self.adopt = False
 
     # ---- connection ------------------------------------------------------------------------
-    def open(self) -> None:
-        """Connect; prompts are learned from the device, never assumed. Raises ConnectError."""
-        self._conn = connect(self.host, self.device_type, VyosSession)
+    def open(self, dedicated: bool = False) -> None:
+        """Take the run's session to the router (one login per run; ``dedicated``: one of its
+        own, for a poller in another thread); prompts are learned from the device, never
+        assumed. Raises ConnectError."""
+        if dedicated:
+            self._own = own_session(self.host, self.device_type, VyosSession)
+            self._conn = self._own.connection
+        else:
+            self._conn = session(self.host, self.device_type, VyosSession)
+        assert self._conn is not None
+        # A session handed on by the run's previous task: drop what it left unread (1.3's
+        # one-keystroke question leaves an extra prompt behind a "y\n").
+        self._conn.clear_buffer()
         base = re.escape(self._conn.base_prompt)
         # op mode "vyos@vyos:~$ " or, for root, "root@vyos:~# "; configure mode "vyos@vyos# "
         self._op_prompt = rf"{base}:[^\n]*[$#]\s*$"
@@ -121,28 +131,23 @@ class VyosDriver(VyosCommit):
         self._lock.acquire(owner, wait)
 
     def close(self) -> None:
-        """Leave configure mode (discarding) if a failure left us there, then disconnect."""
+        """Leave configure mode (discarding) if a failure left us there and let go of this
+        machine's change lock; the session stays for the run's next task (Nornir closes it at
+        the end of the run) unless it failed in transport or is this driver's own."""
         self._lock.release()
         if self._conn is None:
             return
-        if self._in_config:
+        if self._in_config and not self._broken:
             try:
                 self._exit(discard=True)
             except DriverError as exc:
                 log.warning("%s: could not leave configure mode: %s", self.host.name, exc)
-        # Not netmiko's disconnect(): its cleanup asks check_config_mode(), which a root
-        # prompt fools into sending an extra "exit", and which idles 2 s reading the channel.
-        try:
-            self._conn.write_channel("exit" + self._conn.RETURN)
-        except (OSError, EOFError, SSHException) as exc:  # a dying transport raises EOFError
-            log.debug("%s: logout: %s", self.host.name, exc)
-        finally:
-            try:  # the router may close its end on "exit" first: closing ours then raises
-                self._conn.paramiko_cleanup()
-            except (OSError, EOFError, SSHException) as exc:
-                log.debug("%s: close after logout: %s", self.host.name, exc)
-            self._conn = None
-            self._in_config = False
+        if self._own is not None:
+            self._own.close()
+        elif self._broken or self._in_config:
+            discard(self.host)  # VyOS drops a closed session's uncommitted changes itself
+        self._conn = self._own = None
+        self._in_config = self._broken = False
 
     # ---- the contract ----------------------------------------------------------------------
     def diff(self, candidate: dict[str, str]) -> str:

@@ -77,6 +77,9 @@ class VyosConversation:
 
     host: Host
     _conn: BaseConnection | None
+    #: A command failed in transport or timed out: the session may hold half an answer, so
+    #: it is dropped at close, not handed to the run's next task.
+    _broken: bool = False
     _in_config: bool
     _op_prompt: str
     _conf_prompt: str
@@ -136,11 +139,13 @@ class VyosConversation:
         try:
             raw = self._converse(command, expect or self._any_prompt, wait)
         except TimeoutError:
+            self._broken = True
             raise DriverError(
                 f"{self.host.name}: no answer to {redact(command).split()[0]!r}: no prompt "
                 f"within {wait:g} s"
             ) from None
         except (_SessionLost, NetmikoBaseException, SSHException, OSError, EOFError) as exc:
+            self._broken = True
             raise DriverError(
                 f"{self.host.name}: no answer to {redact(command).split()[0]!r}: "
                 f"{redact(_first_line(exc))}"
