@@ -49,11 +49,9 @@ def verify_router(task: Task) -> Result:
         pending = driver.pending_change()
         health = driver.isp_health() if router.isp_health is not None else None
     except Exception as exc:
-        detail = redact(f"{type(exc).__name__}: {exc}".splitlines()[0])
-        evidence = HostEvidence(
-            router.name, [Check("collect", router.name, "error", severity_of(router), detail)]
-        )
-        return Result(host=task.host, result=evidence)
+        # Nornir's own field says it: the host is in ``failed_hosts``; run_verify turns it into
+        # the "could not verify" check.
+        return Result(host=task.host, failed=True, exception=exc)
     finally:
         driver.close()
     evidence = router_checks(router, state)
@@ -81,22 +79,16 @@ def run_verify(nr: Nornir, extra: Iterable[ExtraChecks] = ()) -> VerifyReport:
     evidence: dict[str, HostEvidence] = {}
     checks: list[Check] = []
     for host, multi in results.items():
-        value = multi[0].result if len(multi) else None
-        if isinstance(value, HostEvidence):
-            checks.extend(value.checks)
-            if not any(c.check == "collect" for c in value.checks):
-                evidence[host] = value
-        else:
+        if host in results.failed_hosts or not len(multi):
             error = multi[0].exception if len(multi) else None
-            checks.append(
-                Check(
-                    "collect",
-                    host,
-                    "error",
-                    severity_of(routers[host]),
-                    redact(str(error or "no result")),
-                )
-            )
+            detail = f"{type(error).__name__}: {error}" if error else "no result"
+            checks.append(Check("collect", host, "error", severity_of(routers[host]),
+                                redact(detail.splitlines()[0])))  # fmt: skip
+            continue
+        value = multi[0].result
+        assert isinstance(value, HostEvidence)
+        checks.extend(value.checks)
+        evidence[host] = value
     checks.extend(path_checks(routers, evidence))
     for more in extra:
         checks.extend(more(routers))
