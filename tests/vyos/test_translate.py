@@ -22,7 +22,7 @@ from tasks.failover.policy import COMMANDS
 from tasks.inventory import load
 from tasks.lab.vyos.translate import TranslationError, translate
 from tasks.model import Router
-from tasks.platforms.frr.apply import EMPTY_HEALTH
+from tasks.platforms.frr.apply import EMPTY_HEALTH, apply_commands
 from tasks.render import render_router
 
 PSK = {"tun1": "Tun1-s3cret.value", "tun2": "Tun2-other.s3cret"}
@@ -194,6 +194,26 @@ def test_failover_drain_and_maintenance_lines_take_effect(
     assert out is not None and out[0]["prepend_count"] == 3
     assert g["neighbors"][peer].get("shutdown") is True
     assert "shutdown" not in g["neighbors"][str(router.tunnels[1].aws_inside_address)]
+
+
+@pytest.mark.parametrize("syntax", ["1.3", "1.4"])
+def test_files_are_the_frr_platforms_and_apply_the_same_way(
+    syntax: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for tunnel, env in PSK_ENV.items():
+        monkeypatch.setenv(env, PSK[tunnel])
+    router = vyos_router(tmp_path, syntax, "r2", "default")
+    tree, twin = vyos_tree(router), frr_twin(router)
+    want = render_router(twin)
+    names = {str(t.outside_address): t.name for t in router.tunnels}
+    got = translate(tree, syntax, names)
+    assert list(got) == list(want)
+    assert apply_commands(twin, got) == apply_commands(twin, want)
+    unnamed = translate(tree, syntax)
+    if syntax == "1.4":  # the peer is named after the tunnel
+        assert list(unnamed) == list(want)
+    else:  # vpn-config.pl's conn name
+        assert "swanctl/peer-203.0.113.12-tunnel-vti.conf" in unnamed
 
 
 def test_factory_router_translates_to_nothing_configured() -> None:

@@ -18,7 +18,7 @@ address: accepted, no file) raises :class:`TranslationError` naming the path
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from tasks.lab.vyos.translate_bgp import frr_conf
 from tasks.lab.vyos.translate_ipsec import swanctl_files
@@ -28,8 +28,15 @@ from tasks.lab.vyos.translate_tree import Entry, TranslationError, Tree, check_s
 __all__ = ["TranslationError", "translate"]
 
 
-def translate(entries: Iterable[Entry], version: str) -> dict[str, str]:
+def translate(
+    entries: Iterable[Entry], version: str, file_names: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """The FRR platform's files for a VyOS ``version`` ("1.3"/"1.4") tree, in manifest order.
+
+    ``file_names`` maps a peer's remote address to the stem of its ``swanctl/<stem>.conf``
+    (the inventory's tunnel name, which :func:`tasks.platforms.frr.apply.apply_commands` looks
+    for); unnamed peers get their VyOS connection name (1.4: the peer name, already the
+    toolkit's tunnel name; 1.3: ``peer-<remote>-tunnel-vti``).
 
     Raises:
         TranslationError: an entry outside the toolkit's scope, or a tree VyOS's own commit
@@ -41,7 +48,7 @@ def translate(entries: Iterable[Entry], version: str) -> dict[str, str]:
     tree = Tree(entries)
     return {
         "frr.conf": frr_conf(tree, version),
-        **swanctl_files(tree, version),
+        **swanctl_files(tree, version, file_names),
         "nftables.nft": nftables(tree, version),
         "interfaces.ip": interfaces_ip(tree),
         "isp-health.sh": isp_health(tree, version),

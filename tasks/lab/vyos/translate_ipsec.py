@@ -18,14 +18,19 @@ platform's ``swanctl --load-all --clear --file``. What each node becomes:
   ``keylife`` (written here as rekey_time / life_time), ``dpdaction`` (``hold`` is swanctl's
   ``trap``), ``closeaction`` (``restart`` is swanctl's ``start``), ``auto=start`` +
   ``keyingtries=%forever``; the peer tag is the remote address and its PSK is at ``peer X
-  authentication pre-shared-secret``. The file is ``swanctl/peer-<ip>.conf`` (1.3 has no
-  tunnel name).
+  authentication pre-shared-secret``. Connection and child are both ``peer-<ip>-tunnel-vti``
+  (stroke names the IKE and CHILD_SA after the conn).
+
+Files are ``swanctl/<connection>.conf`` unless the caller names them by remote address
+(``file_names``): a 1.3 tree has no tunnel name, the lab's apply commands want one.
 
 Not carried (the lab's plumbing, not VyOS's IPsec semantics): the VTI's XFRM ``if_id`` and
 the ``vti-up-down`` updown script; the lab's tunnel devices are the FRR platform's.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from tasks.lab.vyos.translate_tree import PREFIX, TranslationError, Tree
 
@@ -112,8 +117,8 @@ def _psk(tree: Tree, version: str, peer: str, local_id: str, remote_id: str) -> 
     )
 
 
-def peer_conf(tree: Tree, version: str, peer: str) -> tuple[str, str]:
-    """``(file stem, swanctl text)`` of one site-to-site peer."""
+def peer_conf(tree: Tree, version: str, peer: str) -> tuple[str, str, str]:
+    """``(connection name, remote address, swanctl text)`` of one site-to-site peer."""
     p = ("vpn", "ipsec", "site-to-site", "peer", peer)
     ike = tree.need(*p, "ike-group")
     esp = tree.need(*p, "vti", "esp-group")
@@ -127,7 +132,8 @@ def peer_conf(tree: Tree, version: str, peer: str) -> tuple[str, str]:
         local_id = tree.value(*p, "authentication", "local-id", default=local)
         remote_id = tree.value(*p, "authentication", "remote-id", default=remote)
     else:
-        name, child, remote = f"peer-{peer}", f"peer-{peer}-tunnel-vti", peer
+        name = child = f"peer-{peer}-tunnel-vti"
+        remote = peer
         local_id, remote_id = local, remote
     assert local_id is not None and remote_id is not None
     g = ("vpn", "ipsec", "ike-group", ike)
@@ -185,13 +191,16 @@ def peer_conf(tree: Tree, version: str, peer: str) -> tuple[str, str]:
         "    }",
         "}",
     ]
-    return name, "\n".join(lines) + "\n"
+    return name, remote, "\n".join(lines) + "\n"
 
 
-def swanctl_files(tree: Tree, version: str) -> dict[str, str]:
-    """``swanctl/<name>.conf`` for every site-to-site peer."""
+def swanctl_files(
+    tree: Tree, version: str, file_names: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """``swanctl/<name>.conf`` for every site-to-site peer; ``file_names``: remote address to
+    file name stem, for the peers the caller names."""
     files = {}
     for peer in tree.tags("vpn", "ipsec", "site-to-site", "peer"):
-        name, text = peer_conf(tree, version, peer)
-        files[f"swanctl/{name}.conf"] = text
+        name, remote, text = peer_conf(tree, version, peer)
+        files[f"swanctl/{(file_names or {}).get(remote, name)}.conf"] = text
     return files
