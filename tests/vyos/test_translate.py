@@ -272,3 +272,65 @@ def test_a_psk_never_appears_in_an_error(
         with pytest.raises(TranslationError) as exc:
             translate(t, syntax)
         assert PSK["tun1"] not in str(exc.value) and PSK["tun2"] not in str(exc.value)
+
+
+def _changed(router: Router, *lines: str) -> set[tuple[str, ...]]:
+    """The router's rendered tree with ``lines`` set on top (each checked by the schema)."""
+    tree, cli = vyos_tree(router), VyosCli(version=router.vyos_syntax)
+    for line in lines:
+        assert "failed" not in cli.apply_set(tree, line), line
+    return tree
+
+
+@pytest.fixture
+def psk_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for tunnel, env in PSK_ENV.items():
+        monkeypatch.setenv(env, PSK[tunnel])
+
+
+@pytest.mark.usefixtures("psk_env")
+def test_vyos_own_defaults_and_value_mappings(tmp_path: Path) -> None:
+    """Values the toolkit does not render but VyOS maps (so a hand-made change still means
+    what it means on VyOS): pfs enable, 1.3 dpd hold / close-action clear, 1.3 timer
+    defaults, clamp-mss-to-pmtu."""
+    r14 = vyos_router(tmp_path / "a", "1.4", "r1", "default")
+    r13 = vyos_router(tmp_path / "b", "1.3", "r1", "default")
+    tree = _changed(
+        r14,
+        "set vpn ipsec esp-group AWS-ESP pfs 'enable'",
+        "set vpn ipsec ike-group AWS-IKE proposal 1 dh-group '19'",
+        "set interfaces vti vti0 ip adjust-mss 'clamp-mss-to-pmtu'",
+    )
+    files = translate(tree, "1.4")
+    swan = facts.swanctl(files["swanctl/tun1.conf"])["203.0.113.10"]
+    assert swan["esp_proposals"] == ["aes256-sha256-ecp256"]  # the IKE group's first DH group
+    assert (
+        'oifname "vti0" tcp flags & (syn|rst) == syn tcp option maxseg size set rt mtu'
+        in (files["nftables.nft"])
+    )
+    peer = "set vpn ipsec ike-group AWS-IKE"
+    tree = _changed(
+        r13, f"{peer} dead-peer-detection action 'hold'", f"{peer} close-action 'clear'"
+    )
+    tree -= {e for e in tree if "holdtime" in e or "keepalive" in e}
+    files = translate(tree, "1.3")
+    swan = facts.swanctl(files["swanctl/peer-203.0.113.10-tunnel-vti.conf"])["203.0.113.10"]
+    assert (swan["dpd_action"], swan["close_action"]) == ("trap", "none")
+    neighbor = facts.frr(files["frr.conf"])["neighbors"]["169.254.10.1"]
+    assert (neighbor["keepalive"], neighbor["holdtime"]) == (60, 180)
+
+
+@pytest.mark.usefixtures("psk_env")
+def test_a_tree_vyos_would_refuse_is_refused(tmp_path: Path) -> None:
+    router = vyos_router(tmp_path, "1.4", "r1", "default")
+    tree = vyos_tree(router)
+    no_list = {e for e in tree if e[:3] != ("policy", "prefix-list", "DEFAULT-ONLY")}
+    with pytest.raises(TranslationError, match="prefix-list DEFAULT-ONLY, which is not configured"):
+        translate(no_list, "1.4")
+    no_psk = {e for e in tree if e[:4] != ("vpn", "ipsec", "authentication", "psk")}
+    with pytest.raises(TranslationError, match="no `vpn ipsec authentication psk` has the ids"):
+        translate(no_psk, "1.4")
+    healthy = vyos_tree(vyos_router(tmp_path / "h", "1.4", "r1", "health"))
+    no_handler = {e for e in healthy if e[:2] != ("service", "event-handler")}
+    with pytest.raises(TranslationError, match="without the toolkit's soft-clear event handler"):
+        translate(no_handler, "1.4")

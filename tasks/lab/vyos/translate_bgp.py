@@ -9,8 +9,8 @@ What each node becomes follows VyOS's own generation, not the toolkit's FRR temp
   written only when both keepalive and holdtime are set; each address family a neighbor has
   gets ``activate``.
 - 1.3: vyatta-cfg-quagga (equuleus) node.defs, which run the same vtysh commands: the ASN is in
-  the path (``protocols bgp 65010``), the prepend is ``set as-path-prepend``, import-check is
-  switched off by the ``protocols bgp`` end action.
+  the path (``protocols bgp 65010``), the prepend is ``set as-path-prepend``; the ``protocols
+  bgp`` node.def end action switches off ebgp-requires-policy and network import-check.
 
 The output has the FRR platform's file shape (``frr defaults traditional``, hostname, one
 ``router bgp``) so the lab applies it with ``frr-reload.py`` as it applies the FRR platform's.
@@ -57,12 +57,11 @@ def route_maps(tree: Tree, version: str) -> list[str]:
     lines: list[str] = []
     prepend = ("set", "as-path", "prepend") if version == "1.4" else ("set", "as-path-prepend")
     for name in tree.tags("policy", "route-map"):
-        description = tree.value("policy", "route-map", name, "description")
+        # The route-map's own description stays in the VyOS config (policy.frr.j2 writes only
+        # a rule's); the toolkit's identity marker never reaches bgpd.
         for rule in tree.tags("policy", "route-map", name, "rule"):
             path = ("policy", "route-map", name, "rule", rule)
             lines.append(f"route-map {name} {tree.need(*path, 'action')} {rule}")
-            if description is not None:
-                lines.append(f" description {description}")
             plist = tree.value(*path, "match", "ip", "address", "prefix-list")
             if plist is not None:
                 if not tree.has("policy", "prefix-list", plist):
@@ -84,7 +83,9 @@ def route_maps(tree: Tree, version: str) -> list[str]:
     return lines
 
 
-def _neighbor(tree: Tree, root: tuple[str, ...], peer: str) -> tuple[list[str], list[str]]:
+def _neighbor(
+    tree: Tree, root: tuple[str, ...], peer: str, version: str
+) -> tuple[list[str], list[str]]:
     """(lines in ``router bgp``, lines in ``address-family ipv4 unicast``) of one neighbor."""
     path = (*root, "neighbor", peer)
     top: list[str] = []
@@ -101,8 +102,11 @@ def _neighbor(tree: Tree, root: tuple[str, ...], peer: str) -> tuple[list[str], 
     connect = tree.value(*path, "timers", "connect")
     if connect is not None:
         top.append(f" neighbor {peer} timers connect {connect}")
-    keepalive = tree.value(*path, "timers", "keepalive")
-    holdtime = tree.value(*path, "timers", "holdtime")
+    # 1.3 (vyatta-cfg-quagga neighbor/timers node.defs): keepalive and holdtime have defaults
+    # 60 / 180 once `timers` exists; 1.4 (bgpd.frr.j2) writes the line only with both set.
+    timers = version == "1.3" and tree.has(*path, "timers")
+    keepalive = tree.value(*path, "timers", "keepalive", default="60" if timers else None)
+    holdtime = tree.value(*path, "timers", "holdtime", default="180" if timers else None)
     if keepalive is not None and holdtime is not None:
         top.append(f" neighbor {peer} timers {keepalive} {holdtime}")
     source = tree.value(*path, "update-source")
@@ -152,7 +156,7 @@ def router_bgp(tree: Tree, version: str) -> list[str]:
         lines.append(f" bgp conditional-advertisement timer {timer}")
     af: list[str] = []
     for peer in tree.tags(*root, "neighbor"):
-        top, peer_af = _neighbor(tree, root, peer)
+        top, peer_af = _neighbor(tree, root, peer, version)
         lines += top
         af += peer_af
     afp = (*root, "address-family", "ipv4-unicast")
