@@ -17,15 +17,19 @@ platform's ``swanctl --load-all --clear --file``. What each node becomes:
   peer-<ip>-tunnel-vti``): the same proposal strings (``ike=``/``esp=``), ``ikelifetime`` and
   ``keylife`` (written here as rekey_time / life_time), ``dpdaction`` (``hold`` is swanctl's
   ``trap``), ``closeaction`` (``restart`` is swanctl's ``start``), ``auto=start`` +
-  ``keyingtries=%forever``; the peer tag is the remote address and its PSK is at ``peer X
-  authentication pre-shared-secret``. Connection and child are both ``peer-<ip>-tunnel-vti``
-  (stroke names the IKE and CHILD_SA after the conn).
+  ``keyingtries=%forever``, no ``mobike`` line unless set (starter's default: yes); the peer
+  tag is the remote address and its PSK is at ``peer X authentication pre-shared-secret``.
+  Connection and child are both ``peer-<ip>-tunnel-vti`` (stroke names the IKE and CHILD_SA
+  after the conn).
 
 Files are ``swanctl/<connection>.conf`` unless the caller names them by remote address
 (``file_names``): a 1.3 tree has no tunnel name, the lab's apply commands want one.
 
 Not carried (the lab's plumbing, not VyOS's IPsec semantics): the VTI's XFRM ``if_id`` and
-the ``vti-up-down`` updown script; the lab's tunnel devices are the FRR platform's.
+the ``vti-up-down`` updown script (the lab's tunnel devices are the FRR platform's), and the
+charon-wide options ``vpn ipsec interface`` (charon's listen interfaces) and ``options
+disable-route-autoinstall`` (``install_routes = no``), which belong to the lab's charon.
+Traffic selectors are IPv4 only (peer.j2 adds ``::/0``; the toolkit and AWS use IPv4).
 """
 
 from __future__ import annotations
