@@ -35,26 +35,34 @@ _HEADERS = {
 }
 
 
-def inventory_data(topo: Topology) -> dict[str, dict[str, Any]]:
-    """hosts/groups/defaults as plain data."""
+def inventory_data(topo: Topology, twins: bool = False) -> dict[str, dict[str, Any]]:
+    """hosts/groups/defaults as plain data.
+
+    A ``vyos`` router is a VyOS host (its tunnels ``vtiN``, its syntax, netmiko ``vyos``).
+    ``twins``: every router as the ``frr`` host it really is underneath, which is what a VyOS
+    personality's commit applies (the lab's tunnel devices, IKE ports and charon sockets).
+    """
     plan = Plan(topo)
     hosts: dict[str, Any] = {}
     for r in plan.routers:
+        vyos = r.spec.platform == "vyos" and not twins
         data: dict[str, Any] = {"role": r.spec.role}
         if r.spec.role == "backup":
             data["rank"] = r.spec.rank
         data["asn"] = topo.customer_asn
         data["wan"] = {"interface": "eth0", "address": str(r.wan), "isp": "lab-isp"}
-        if r.spec.role == "primary":
+        if r.spec.role == "primary" and not (vyos and r.spec.vyos_syntax == "1.3"):
             # Beyond the ISP's first hop: the internet host. Lab timers (seconds), so that
             # failover --mode isp moves the traffic well within 10 s; the last backup keeps
             # none (inventory rule: a VPC keeps one router that never withdraws on health).
+            # VyOS acts on the first check (fall/rise 1); 1.3 has no failover service.
+            checks = 1 if r.spec.platform == "vyos" else 2
             data["isp_health"] = {
                 "targets": [str(plan.inet_host)],
                 "gateway": str(plan.isp_underlay),
                 "interval": 1,
-                "fall": 2,
-                "rise": 2,
+                "fall": checks,
+                "rise": checks,
                 "timeout": 1,
             }
         data["tunnels"] = [
@@ -71,25 +79,22 @@ def inventory_data(topo: Topology) -> dict[str, dict[str, Any]]:
             for t in r.tunnels
         ]
         data["lab"] = {"namespace": r.ns, "config_dir": CONFIG_DIR}
-        hosts[r.name] = {"hostname": str(r.mgmt), "groups": ["lab", topo.vpc_id], "data": data}
+        host = {"hostname": str(r.mgmt), "groups": ["lab", topo.vpc_id], "data": data}
+        if vyos:
+            # What a VyOS router's inventory says: VTI names, IKE on 500, one charon.
+            for k, tunnel in enumerate(data["tunnels"]):
+                tunnel["interface"] = f"vti{k}"
+                for lab_only in ("ike_local_port", "ike_remote_port", "vici_uri"):
+                    del tunnel[lab_only]
+            data["vyos_syntax"] = r.spec.vyos_syntax
+            host["platform"] = "vyos"
+            host["connection_options"] = {"netmiko": {"extras": _netmiko_extras(plan, "vyos")}}
+        hosts[r.name] = host
     groups = {
         "lab": {
             "platform": "frr",
             "username": LAB_USER,
-            "connection_options": {
-                "netmiko": {
-                    "extras": {
-                        "device_type": "linux",
-                        "use_keys": True,
-                        "key_file": str(plan.ssh_key),
-                        "allow_agent": False,
-                        "ssh_strict": True,
-                        "system_host_keys": False,
-                        "alt_host_keys": True,
-                        "alt_key_file": str(plan.known_hosts),
-                    }
-                }
-            },
+            "connection_options": {"netmiko": {"extras": _netmiko_extras(plan, "linux")}},
         },
         topo.vpc_id: {
             "data": {
@@ -122,6 +127,20 @@ def inventory_data(topo: Topology) -> dict[str, dict[str, Any]]:
         }
     }
     return {"hosts.yaml": hosts, "groups.yaml": groups, "defaults.yaml": defaults}
+
+
+def _netmiko_extras(plan: Plan, device_type: str) -> dict[str, Any]:
+    """The lab's SSH settings: its generated key, its known-hosts file, strict checking."""
+    return {
+        "device_type": device_type,
+        "use_keys": True,
+        "key_file": str(plan.ssh_key),
+        "allow_agent": False,
+        "ssh_strict": True,
+        "system_host_keys": False,
+        "alt_host_keys": True,
+        "alt_key_file": str(plan.known_hosts),
+    }
 
 
 def inventory_files(topo: Topology) -> dict[str, str]:

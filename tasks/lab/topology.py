@@ -50,6 +50,10 @@ class RouterSpec(_Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9]{0,7}$")
     role: Literal["primary", "backup"]
     rank: int = Field(default=0, ge=0, le=16)
+    #: ``vyos``: the router answers SSH as VyOS does (:mod:`tasks.lab.vyos`), in
+    #: ``vyos_syntax``, and each commit drives its real FRR, strongSwan and nftables.
+    platform: Literal["frr", "vyos"] = "frr"
+    vyos_syntax: Literal["1.3", "1.4"] = "1.4"
 
 
 class Topology(_Strict):
