@@ -64,12 +64,8 @@ def route_maps(tree: Tree, version: str) -> list[str]:
             lines.append(f"route-map {name} {tree.need(*path, 'action')} {rule}")
             plist = tree.value(*path, "match", "ip", "address", "prefix-list")
             if plist is not None:
-                if not tree.has("policy", "prefix-list", plist):
-                    # policy.py verify(): a match on a missing list is refused at commit
-                    raise TranslationError(
-                        f"{PREFIX}: route-map {name} rule {rule} matches prefix-list {plist}, "
-                        "which is not configured; VyOS refuses"
-                    )
+                # policy.py verify(): a match on a missing list is refused at commit
+                _configured(tree, ("prefix-list", plist), f"route-map {name} rule {rule} matches")
                 lines.append(f" match ip address prefix-list {plist}")
             path_prepend = tree.value(*path, *prepend)
             if path_prepend is not None:
@@ -127,11 +123,7 @@ def _neighbor(
         for word in ("export", "import"):
             rmap = tree.value(*afp, "route-map", word)
             if rmap is not None:
-                if not tree.has("policy", "route-map", rmap):
-                    raise TranslationError(
-                        f"{PREFIX}: neighbor {peer} uses route-map {rmap}, which is not "
-                        "configured; VyOS refuses"
-                    )
+                _configured(tree, ("route-map", rmap), f"neighbor {peer} uses")
                 af.append(f"  neighbor {peer} route-map {rmap} {RMAP_DIRECTION[word]}")
         if tree.has(*afp, "soft-reconfiguration", "inbound"):
             af.append(f"  neighbor {peer} soft-reconfiguration inbound")
@@ -184,3 +176,11 @@ def frr_conf(tree: Tree, version: str) -> str:
         *router_bgp(tree, version),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _configured(tree: Tree, policy: tuple[str, str], who: str) -> None:
+    """VyOS refuses a commit whose reference names a policy that is not configured."""
+    if not tree.has("policy", *policy):
+        raise TranslationError(
+            f"{PREFIX}: {who} {' '.join(policy)}, which is not configured; VyOS refuses"
+        )
