@@ -1,8 +1,10 @@
-"""SCRIPTED DEVICE, not a real VyOS: an SSH server on 127.0.0.1 in front of :mod:`vyos_cli`.
+"""SCRIPTED DEVICE, not a real VyOS: an SSH server on 127.0.0.1 in front of the VyOS CLI model
+(:mod:`tasks.lab.vyos.cli`).
 
 A thin transport: a paramiko server (threaded, ephemeral port, a fixed host key per server,
 password and/or public-key auth) that echoes input like a terminal, prints VyOS's prompts and
-hands each line to :class:`vyos_cli.Session`, the pure-Python model of the VyOS 1.3 / 1.4 CLI
+hands each line to :class:`tasks.lab.vyos.cli.Session`, the pure-Python model of the VyOS
+1.3 / 1.4 CLI
 written from ``../shared/vyos/BEHAVIOUR.md`` (every answer cites its row there). What is
 particular to SSH lives here:
 
@@ -26,7 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import paramiko
-from vyos_cli import Session, VyosCli
+
+from tasks.lab.vyos.cli import Session, VyosCli
 
 _HOST_KEY: paramiko.RSAKey | None = None
 _KEY_LOCK = threading.Lock()
@@ -48,7 +51,7 @@ class Script:
     Attributes:
         username / password: the only credentials accepted (password auth).
         authorized_key: a public key accepted for ``username`` (key auth), if any.
-        version: ``"1.3"`` or ``"1.4"``: the :mod:`vyos_cli` personality.
+        version: ``"1.3"`` or ``"1.4"``: the :mod:`tasks.lab.vyos.cli` personality.
         root_prompt: op-mode prompt ``<user>@vyos:~# `` (a root login) instead of ``:~$``.
         running: the active (and saved) config, as ``set`` lines (checked by VyOS's schema).
         show: op-mode command to its output (text, or a callable of the :class:`VyosCli`).
@@ -117,8 +120,8 @@ class _Dropped(Exception):
 class ScriptedVyos:
     """A scripted VyOS device listening on 127.0.0.1:<ephemeral port>. Use as a context manager.
 
-    The router's state is a :class:`vyos_cli.VyosCli` (:attr:`cli`), shared by every session,
-    so it survives reconnects like a real router's. ``active`` / ``saved`` read (and, for
+    The router's state is a :class:`tasks.lab.vyos.cli.VyosCli` (:attr:`cli`), shared by every
+    session, so it survives reconnects like a real router's. ``active`` / ``saved`` read (and, for
     tests that simulate an event, write) its configs as VyOS's ``show configuration commands``
     lines.
     """

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from vyos_cli import Entry, VyosCli
+from tasks.lab.vyos.cli import Entry, VyosCli
 
 FRR = {"1.3": "7.5", "1.4": "9.1", "1.5": "10.1"}
 

@@ -4,8 +4,9 @@ NOT a real VyOS. It plays what VyOS 1.3 (equuleus) and 1.4 (sagitta) print and d
 command the toolkit sends, as ``../shared/vyos/BEHAVIOUR.md`` records them from VyOS's own
 source. Every answer cites its row there ("B2.1 save" = section 2.1, row ``save``; "B-App" =
 the appendix of exact strings; "B3" = section 3, op-mode commands). It has no transport:
-:class:`VyosCli` takes one command line and returns the text VyOS would print, so the SSH stand-in
-(``tests/drivers/scripted_vyos.py``) and a later lab "VyOS personality" can both sit on it.
+:class:`VyosCli` takes one command line and returns the text VyOS would print, so the scripted
+SSH device of the tests (``tests/drivers/scripted_vyos.py``) and the lab router's login shell
+(:mod:`tasks.lab.vyos.shell`) both sit on it: one VyOS stand-in, not two.
 
 The config is a real tree, not a bag of lines: each ``set`` is walked down VyOS's own schema
 (``../shared/vyos-schema``) for the version, so
@@ -31,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from vyos_schema_path import INVALID, checker, schema
+from tasks.lab.vyos.schema import INVALID, checker, schema
 
 CONFIG_BOOT = "/config/config.boot"
 
