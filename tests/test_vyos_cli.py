@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.lab.vyos.cli import FACTORY, Session, VyosCli
+from tasks.lab.vyos.cli import FACTORY, VyosCli
+from tasks.lab.vyos.session import Session
 
 VERSIONS = ["1.3", "1.4"]
 

@@ -3,7 +3,7 @@
 
 A thin transport: a paramiko server (threaded, ephemeral port, a fixed host key per server,
 password and/or public-key auth) that echoes input like a terminal, prints VyOS's prompts and
-hands each line to :class:`tasks.lab.vyos.cli.Session`, the pure-Python model of the VyOS
+hands each line to :class:`tasks.lab.vyos.session.Session`, the pure-Python model of the VyOS
 1.3 / 1.4 CLI
 written from ``../shared/vyos/BEHAVIOUR.md`` (every answer cites its row there). What is
 particular to SSH lives here:
@@ -29,7 +29,8 @@ from typing import Any
 
 import paramiko
 
-from tasks.lab.vyos.cli import Session, VyosCli
+from tasks.lab.vyos.cli import VyosCli
+from tasks.lab.vyos.session import Session
 
 _HOST_KEY: paramiko.RSAKey | None = None
 _KEY_LOCK = threading.Lock()
