@@ -26,10 +26,13 @@ commands`` sorts lines by path.
 
 from __future__ import annotations
 
+import contextlib
 import shlex
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from tasks.lab.vyos.hooks import CommitBackend, CommitFailed, ConfirmTimer, commit_failed_text
 from tasks.lab.vyos.personality import (
     CONFIG_BOOT,
     FACTORY,
@@ -38,6 +41,7 @@ from tasks.lab.vyos.personality import (
     Personality,
 )
 from tasks.lab.vyos.schema import INVALID, checker, schema
+from tasks.lab.vyos.store import Store
 
 __all__ = ["CONFIG_BOOT", "FACTORY", "PERSONALITIES", "Entry", "Faults", "Personality", "VyosCli"]
 
@@ -58,7 +62,15 @@ class VyosCli:
     """One VyOS router's CLI state: active, saved and working trees, the commit-confirm timer.
 
     State lives here, not per session, so it survives reconnects as a router's does; the
-    per-session parts (configure mode, a pending question) are in :class:`Session`.
+    per-session parts (configure mode, a pending question) are in
+    :class:`~tasks.lab.vyos.session.Session`. Two modes:
+
+    - in memory (the scripted test device): one object shared by every SSH session;
+    - on a :class:`~tasks.lab.vyos.store.Store` (a lab router, one process per login): each
+      line re-reads the store, each change runs in :meth:`transaction` (store locked,
+      re-read, written back), the commit-confirm timer is a :class:`ConfirmTimer`.
+
+    ``backend`` (optional in both) applies every new active config to the router.
     """
 
     version: str = "1.4"
@@ -71,6 +83,16 @@ class VyosCli:
     show: dict[str, Any] = field(default_factory=dict)
     commits: int = 0
     reboots: int = 0
+    store: Store | None = None
+    backend: CommitBackend | None = None
+    #: None: ``timer_armed`` is the whole timer (in memory); else the process that reboots.
+    timer: ConfirmTimer | None = None
+    #: Op-mode answers from the router itself ``(cli, line) -> text | None``, asked before
+    #: the built-in ones (:class:`~tasks.lab.vyos.live.LiveOpMode`).
+    op: Callable[[Any, str], str | None] | None = None
+    _loaded: tuple[tuple[str, ...], tuple[str, ...]] = field(
+        default=((), ()), init=False, repr=False
+    )
 
     @classmethod
     def with_config(cls, version: str, lines: tuple[str, ...] | list[str] = FACTORY) -> VyosCli:
@@ -82,6 +104,20 @@ class VyosCli:
             if "failed" in error:
                 raise ValueError(f"{line!r}: {error.strip()}")
         cli.active, cli.saved = set(tree), set(tree)
+        return cli
+
+    @classmethod
+    def on_store(
+        cls,
+        version: str,
+        store: Store,
+        backend: CommitBackend | None = None,
+        timer: ConfirmTimer | None = None,
+    ) -> VyosCli:
+        """A router whose state is ``store`` (factory config on its first boot)."""
+        cli = cls(version=version, store=store, backend=backend, timer=timer)
+        store.initialise(FACTORY)
+        cli.refresh()
         return cli
 
     @property
@@ -178,11 +214,88 @@ class VyosCli:
             out.append("set " + " ".join(words))
         return out
 
+    # ---- the store -----------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Re-read active, saved and the timer from the store (no-op in memory): another
+        session may have committed, saved or confirmed since the last line."""
+        if self.store is None:
+            return
+        texts = (tuple(self.store.read_active()), tuple(self.store.read_saved()))
+        if texts != self._loaded:
+            self.active, self.saved = self.tree_of(texts[0]), self.tree_of(texts[1])
+            self._loaded = texts
+        if self.timer is not None:
+            self.timer_armed = self.timer.armed()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """A change of the router's state: on a store, under its lock, from what it holds
+        now, written back at the end (even when the change failed half way: what the
+        change left is what the router has)."""
+        if self.store is None:
+            yield
+            return
+        with self.store.lock():
+            self.refresh()
+            try:
+                yield
+            finally:
+                active, saved = self.lines(), self.lines(self.saved)
+                self.store.write_active(active)
+                self.store.write_saved(saved)
+                self._loaded = (tuple(active), tuple(saved))
+
+    # ---- commits -------------------------------------------------------------------------
+    def activate(self, entries: set[Entry]) -> str:
+        """Make ``entries`` the active config: the backend applies them first; if it fails,
+        the active config stays as it was and VyOS's commit-failed text is returned."""
+        if self.backend is not None:
+            try:
+                self.backend(self.version, frozenset(entries))
+            except CommitFailed as exc:
+                return commit_failed_text(exc.path, exc.detail)
+            except Exception as exc:  # the router's own error, whatever raised it
+                return commit_failed_text(self._changed_path(entries), str(exc) or repr(exc))
+        self.active = set(entries)
+        self.commits += 1
+        if self.store is not None:
+            keep = self._value("system", "config-management", "commit-revisions")
+            self.store.add_revision(self.lines(), int(keep) if keep else 100)
+        return ""
+
+    def _changed_path(self, entries: set[Entry]) -> str:
+        changed = sorted(entries ^ self.active)
+        return " ".join(changed[0][:2]) if changed else "system"
+
+    def _value(self, *path: str) -> str | None:
+        return next((e[len(path)] for e in self.active if e[: len(path)] == path), None)
+
     # ---- timer ---------------------------------------------------------------------------
+    def arm(self, minutes: int) -> None:
+        """commit-confirm's timer starts (before the commit runs: B2.3.2)."""
+        self.timer_armed = True
+        if self.timer is not None:
+            self.timer.arm(minutes)
+
+    def disarm(self) -> None:
+        """``confirm``: the timer stops."""
+        self.timer_armed = False
+        if self.timer is not None:
+            self.timer.cancel()
+
     def expire_timer(self) -> None:
         """The commit-confirm timer fires: 1.3 and 1.4 **reboot** to the saved config (B2.1
         timer expiry: vyatta-config-mgmt.pl:476-483; config_mgmt.py:230-240)."""
         if self.timer_armed:
             self.timer_armed = False
-            self.active = set(self.saved)
-            self.reboots += 1
+            self.reboot()
+
+    def reboot(self) -> None:
+        """The router comes back with its saved config, applied by the backend.
+
+        A backend failure at boot does not stop the boot (VyOS boots with what failed left
+        out); it is raised after the state is set, for the caller to log."""
+        self.active = set(self.saved)
+        self.reboots += 1
+        if self.backend is not None:
+            self.backend(self.version, frozenset(self.saved))

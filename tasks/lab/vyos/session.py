@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from tasks.lab.vyos.cli import Entry, VyosCli
+from tasks.lab.vyos.hooks import commit_failed_text
 from tasks.lab.vyos.personality import CONFIG_BOOT, Personality, Question
 
 
@@ -21,6 +22,10 @@ class Session:
         self.cli = cli
         self.in_config = False
         self.working: set[Entry] = set(cli.active)
+        #: The active config the working tree was taken from: while the session has changed
+        #: nothing, it follows the active config other sessions commit (as VyOS's working
+        #: copy, a layer over the active config, does).
+        self.base: set[Entry] = set(cli.active)
         self.question: Question | None = None
 
     @property
@@ -29,6 +34,9 @@ class Session:
 
     def answer(self, line: str) -> tuple[str, bool]:
         """What VyOS prints for one input line, and whether the session ends."""
+        self.cli.refresh()
+        if self.working == self.base != self.cli.active:
+            self.working, self.base = set(self.cli.active), set(self.cli.active)
         if self.question is not None:
             question, self.question = self.question, None
             return question.then(line), False
@@ -47,6 +55,7 @@ class Session:
             return "", False  # B3: terminal.xml.in
         if line == "configure":
             self.working = set(self.cli.active)  # a session starts from the active config
+            self.base = set(self.cli.active)
             self.in_config = True
             return "", False  # "[edit]" comes with every configure-mode prompt
         if line == "show configuration commands":
@@ -55,6 +64,10 @@ class Session:
         if match:  # B3: `match` is grep -E
             pattern = re.compile(match[1])
             return "\n".join(x for x in self.cli.lines() if pattern.search(x)), False
+        if self.cli.op is not None:  # the router's own daemons (a lab router)
+            live = self.cli.op(self.cli, line)
+            if live is not None:
+                return live, False
         if any(re.fullmatch(p, line) for p in self.p.op_commands):
             return "", False  # B3: vtysh clear ... soft out prints nothing
         answer = self.cli.show.get(line)
@@ -89,6 +102,7 @@ class Session:
             return self._exit()
         if line == "exit discard":
             self.working = set(self.cli.active)
+            self.base = set(self.cli.active)
             self.in_config = False
             return "exit"
         if word == "run":
@@ -104,6 +118,13 @@ class Session:
         return "\n".join([f"- {s}" for s in removed] + [f"+ {s}" for s in added])
 
     def _commit(self) -> str:
+        with self.cli.transaction():
+            result = self._commit_locked()
+            if "Commit failed" not in result:
+                self.base = set(self.cli.active)
+            return result
+
+    def _commit_locked(self) -> str:
         cli = self.cli
         if self.working == cli.active:
             return "No configuration changes to commit"  # B2.1 commit (nothing)
@@ -118,15 +139,11 @@ class Session:
                 # B2.1 commit (error): PARTIAL, the failing subtree stays uncommitted
                 keep_old = {e for e in cli.active if e[: len(prefix)] == prefix}
                 new_rest = {e for e in self.working if e[: len(prefix)] != prefix}
-                cli.active = keep_old | new_rest
-                cli.commits += 1
-                return (
-                    f"\n[ {failing} ]\nBGP neighbor 169.254.10.1 requires remote-as\n\n"
-                    f"[[{failing}]] failed\nCommit failed"
+                failed = cli.activate(keep_old | new_rest)
+                return failed or commit_failed_text(
+                    failing, "BGP neighbor 169.254.10.1 requires remote-as"
                 )
-        cli.active = set(self.working)
-        cli.commits += 1
-        return ""
+        return cli.activate(set(self.working))
 
     def _commit_confirm(self, line: str) -> str:
         cli, p = self.cli, self.p
@@ -146,9 +163,10 @@ class Session:
         def proceed(reply: str) -> str:
             if reply.strip().lower() not in ("", "y", "yes"):
                 return ""  # answered no: nothing armed, nothing committed
-            cli.timer_armed = True  # armed before the commit runs (B2.3.2)
-            armed = p.armed.format(minutes=minutes)
-            result = self._commit()
+            with cli.transaction():
+                cli.arm(int(minutes) if minutes.isdigit() else 10)  # before the commit (B2.3.2)
+                armed = p.armed.format(minutes=minutes)
+                result = self._commit()
             return "\n".join(x for x in (armed, result) if x)
 
         self.question = Question(
@@ -157,13 +175,15 @@ class Session:
         return ""
 
     def _confirm(self) -> str:
-        if not self.cli.timer_armed:
-            return "No confirm pending"  # B2.1 confirm
-        self.cli.timer_armed = False
-        return self.p.timer_stopped
+        with self.cli.transaction():
+            if not self.cli.timer_armed:
+                return "No confirm pending"  # B2.1 confirm
+            self.cli.disarm()
+            return self.p.timer_stopped
 
     def _save(self) -> str:
-        self.cli.saved = set(self.cli.active)
+        with self.cli.transaction():
+            self.cli.saved = set(self.cli.active)
         if self.working != self.cli.active:
             return (
                 "Warning: you have uncommitted changes that will not be saved.\n" + self.p.save_done
