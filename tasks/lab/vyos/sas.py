@@ -137,7 +137,7 @@ def rows(version: str, sas: list[IkeSa]) -> list[tuple[str, ...]]:
             out.append((
                 child.name,
                 "up" if up else "down",
-                seconds_to_human(child.installed_s) if child.installed_s else "N/A",
+                seconds_to_human(child.installed_s) if child.installed_s is not None else "N/A",
                 f"{filesize(child.bytes_in)}/{filesize(child.bytes_out)}",
                 packets.replace("B", ""),
                 ike.remote_host or "N/A",
