@@ -22,9 +22,9 @@ class Session:
         self.cli = cli
         self.in_config = False
         self.working: set[Entry] = set(cli.active)
-        #: The active config the working tree was taken from: while the session has changed
-        #: nothing, it follows the active config other sessions commit (as VyOS's working
-        #: copy, a layer over the active config, does).
+        #: The active config the working tree was taken from. VyOS's working copy is a layer
+        #: over the active config, so what other sessions commit shows through it: when the
+        #: active config moves, this session's own changes are replayed on the new one.
         self.base: set[Entry] = set(cli.active)
         self.question: Question | None = None
 
@@ -35,8 +35,7 @@ class Session:
     def answer(self, line: str) -> tuple[str, bool]:
         """What VyOS prints for one input line, and whether the session ends."""
         self.cli.refresh()
-        if self.working == self.base != self.cli.active:
-            self.working, self.base = set(self.cli.active), set(self.cli.active)
+        self._rebase()
         if self.question is not None:
             question, self.question = self.question, None
             return question.then(line), False
@@ -46,6 +45,17 @@ class Session:
         if not self.in_config:
             return self._op(line)
         return self._conf(line), False
+
+    def _rebase(self) -> None:
+        """The active config moved (another session committed, the router rebooted): keep
+        this session's own additions and removals on top of it (simplified: a single-value
+        leaf both changed may end with two values)."""
+        active = self.cli.active
+        if active == self.base:
+            return
+        added, removed = self.working - self.base, self.base - self.working
+        self.working = (active - removed) | added
+        self.base = set(active)
 
     # ---- op mode -------------------------------------------------------------------------
     def _op(self, line: str) -> tuple[str, bool]:

@@ -103,7 +103,7 @@ class Store:
         """Record the config a commit made; returns its number. Only ``keep`` are kept, as
         ``system config-management commit-revisions`` says."""
         folder = self.root / REVISIONS
-        folder.mkdir(exist_ok=True, mode=0o700)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         numbers = self.revisions()
         number = (numbers[-1] + 1) if numbers else 1
         self._write(f"{REVISIONS}/{number}", _text(lines))
