@@ -94,6 +94,7 @@ def raw_mode(fd: int) -> Iterator[None]:
 
 
 def interactive(cli: VyosCli, user: str, host: str | None) -> int:
+    """The login on standard input/output (raw already, when it is a terminal)."""
     fd_in, fd_out = sys.stdin.fileno(), sys.stdout.fileno()
 
     def write(data: bytes) -> None:
@@ -110,11 +111,7 @@ def interactive(cli: VyosCli, user: str, host: str | None) -> int:
         Session(cli), read, write, user=user, host=host_name(cli, host),
         banner=BANNER.format(version=cli.version),
     )  # fmt: skip
-    if os.isatty(fd_in):
-        with raw_mode(fd_in):
-            terminal.run()
-    else:
-        terminal.run()
+    terminal.run()
     return 0
 
 
@@ -135,11 +132,15 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     command = args.command if args.command is not None else os.environ.get("SSH_ORIGINAL_COMMAND")
-    cli = build_cli(args)
     if command:
-        return run_command(cli, command)
+        return run_command(build_cli(args), command)
     user = args.user or os.environ.get("USER") or os.environ.get("LOGNAME") or "vyos"
-    return interactive(cli, user, args.host_name)
+    if not os.isatty(sys.stdin.fileno()):
+        return interactive(build_cli(args), user, args.host_name)
+    # Raw before the model loads its schema: keystrokes typed meanwhile (netmiko's first
+    # Enter) must not be echoed by the pty as well as by the terminal.
+    with raw_mode(sys.stdin.fileno()):
+        return interactive(build_cli(args), user, args.host_name)
 
 
 if __name__ == "__main__":
