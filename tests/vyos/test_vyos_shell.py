@@ -243,3 +243,19 @@ def test_first_boot_is_the_factory_config(state: Path) -> None:
     assert rc == 0
     assert out.splitlines() == sorted(FACTORY)
     assert Store(state).read_saved() == sorted(FACTORY)
+
+
+def test_line_editing_keys_for_a_person_at_the_terminal(state: Path) -> None:
+    """Backspace erases (``\\b \\b``), Ctrl-C abandons the line, Ctrl-D on an empty op-mode
+    line logs out; without ``--host-name`` the prompt's host is the active system host-name."""
+    shell = PtyShell("1.4", state, "--user", "vyos")
+    shell.expect(r"vyos@vyos:~\$ $")
+    shell.send("configX\x7fure\r")
+    assert shell.expect(r"\[edit\]\r\nvyos@vyos# $") == "configX\b \bure\r\n[edit]\r\nvyos@vyos# "
+    shell.send("set nonsense\x03")
+    assert shell.expect(r"vyos@vyos# $") == "set nonsense^C\r\n[edit]\r\nvyos@vyos# "
+    shell.send("exit\r")
+    shell.expect(r"vyos@vyos:~\$ $")
+    shell.send("\x04")
+    shell.expect(r"logout\r\n$")
+    assert shell.close() == 0
