@@ -13,5 +13,5 @@ Lab only, like the rest of :mod:`tasks.lab`: no product module imports it. One j
   :mod:`sas` (op-mode answers from vtysh and ``swanctl --list-sas``), :mod:`opmode` (op-mode
   answers made from the config, for the scripted device);
 - :mod:`shell`: ``python -m tasks.lab.vyos.shell --version V --state DIR``, the login shell
-  sshd runs per session.
+  sshd runs per session; :mod:`login`: the ``ForceCommand`` / ``sshd_config`` block for it.
 """
