@@ -31,11 +31,11 @@ from inventory_factory import PSK_ENV, base_hosts, write_inventory  # noqa: E402
 from netmiko import ConnectHandler  # noqa: E402
 from nornir.core.inventory import Host  # noqa: E402
 from scripted_vyos import Script, ScriptedVyos  # noqa: E402
-from vyos_cli import FACTORY  # noqa: E402
 
 from tasks.drivers import driver_for  # noqa: E402
 from tasks.drivers.base import LocalChangeLock  # noqa: E402
 from tasks.inventory import load  # noqa: E402
+from tasks.lab.vyos.cli import FACTORY  # noqa: E402
 from tasks.platforms.vyos.driver import VyosDriver  # noqa: E402
 from tasks.render import render_router  # noqa: E402
 

@@ -1,4 +1,5 @@
-"""The VyOS CLI model (:mod:`vyos_cli`) answers as ``../shared/vyos/BEHAVIOUR.md`` says VyOS does.
+"""The VyOS CLI model (:mod:`tasks.lab.vyos.cli`) answers as ``../shared/vyos/BEHAVIOUR.md``
+says VyOS does.
 
 Each test names the row it holds the model to (B2.1 = section 2.1, B-App = the appendix). The
 model is what the driver, deploy, verify and failover tests run against, so a wrong answer
@@ -8,7 +9,9 @@ here would make those tests prove the wrong thing.
 from __future__ import annotations
 
 import pytest
-from vyos_cli import FACTORY, Session, VyosCli
+
+from tasks.lab.vyos.cli import FACTORY, VyosCli
+from tasks.lab.vyos.session import Session
 
 VERSIONS = ["1.3", "1.4"]
 

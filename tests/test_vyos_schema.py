@@ -1,7 +1,7 @@
 """Every line the VyOS templates can render is one VyOS's own schema accepts, per version.
 
 The checker and the per-version trees are VyOS's (``../shared/vyos-schema``, see
-:mod:`vyos_schema_path`). Checked: the goldens, a sweep over the values the inventory model
+:mod:`tasks.lab.vyos.schema`). Checked: the goldens, a sweep over the values the inventory model
 accepts (each field across its range, one at a time, on both syntaxes), and the failover's
 drain/restore lines. A value the model accepts but VyOS would refuse fails here; a value VyOS
 refuses must be refused by the model (``tests/test_inventory_rules.py``).
@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from vyos_schema_path import invalid_lines
 
 from tasks.failover.policy import COMMANDS, prepend_line
+from tasks.lab.vyos.schema import invalid_lines
 from tasks.model import AWS_DH_GROUPS, AWS_ENCRYPTION, AWS_INTEGRITY, Router
 from tasks.render import render_router
 

@@ -1,16 +1,16 @@
-"""SCRIPTED DEVICE, not a real VyOS: an SSH server on 127.0.0.1 in front of :mod:`vyos_cli`.
+"""SCRIPTED DEVICE, not a real VyOS: an SSH server on 127.0.0.1 in front of the VyOS CLI model
+(:mod:`tasks.lab.vyos.cli`).
 
 A thin transport: a paramiko server (threaded, ephemeral port, a fixed host key per server,
-password and/or public-key auth) that echoes input like a terminal, prints VyOS's prompts and
-hands each line to :class:`vyos_cli.Session`, the pure-Python model of the VyOS 1.3 / 1.4 CLI
-written from ``../shared/vyos/BEHAVIOUR.md`` (every answer cites its row there). What is
-particular to SSH lives here:
+password and/or public-key auth) whose shell is the shared VyOS terminal
+(:class:`tasks.lab.vyos.terminal.Terminal`: echo, VyOS's prompts, 1.3's one-keystroke and
+1.4's line answers to commit-confirm) in front of :class:`tasks.lab.vyos.session.Session`, the
+pure-Python model of the VyOS 1.3 / 1.4 CLI written from ``../shared/vyos/BEHAVIOUR.md``
+(every answer cites its row there). The lab router's login shell runs the same two on a pty.
+What is particular to this device lives here:
 
-- op mode prompt ``vyos@vyos:~$ `` (``root@vyos:~# `` with ``root_prompt=True``: the prompt that
-  fools netmiko's ``check_config_mode``); configure mode ``[edit]`` + ``vyos@vyos# ``;
-- an interactive question (commit-confirm's ``Proceed?``) is answered by the next input: one
-  keystroke on 1.3 (IO::Prompt ``-1``: the rest of the line is read as a new, empty command,
-  as on VyOS), a whole line on 1.4;
+- host name ``vyos`` in the prompts (``vyos@vyos:~$ ``; ``root@vyos:~# `` with
+  ``root_prompt=True``: the prompt that fools netmiko's ``check_config_mode``);
 - faults of the transport and of the test: refuse a line containing some text with VyOS's
   "is not valid / Set failed", drop the connection on a command.
 
@@ -26,7 +26,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import paramiko
-from vyos_cli import Session, VyosCli
+
+from tasks.lab.vyos.cli import VyosCli
+from tasks.lab.vyos.personality import Question
+from tasks.lab.vyos.session import Session
+from tasks.lab.vyos.terminal import Terminal
 
 _HOST_KEY: paramiko.RSAKey | None = None
 _KEY_LOCK = threading.Lock()
@@ -48,7 +52,7 @@ class Script:
     Attributes:
         username / password: the only credentials accepted (password auth).
         authorized_key: a public key accepted for ``username`` (key auth), if any.
-        version: ``"1.3"`` or ``"1.4"``: the :mod:`vyos_cli` personality.
+        version: ``"1.3"`` or ``"1.4"``: the :mod:`tasks.lab.vyos.cli` personality.
         root_prompt: op-mode prompt ``<user>@vyos:~# `` (a root login) instead of ``:~$``.
         running: the active (and saved) config, as ``set`` lines (checked by VyOS's schema).
         show: op-mode command to its output (text, or a callable of the :class:`VyosCli`).
@@ -117,8 +121,8 @@ class _Dropped(Exception):
 class ScriptedVyos:
     """A scripted VyOS device listening on 127.0.0.1:<ephemeral port>. Use as a context manager.
 
-    The router's state is a :class:`vyos_cli.VyosCli` (:attr:`cli`), shared by every session,
-    so it survives reconnects like a real router's. ``active`` / ``saved`` read (and, for
+    The router's state is a :class:`tasks.lab.vyos.cli.VyosCli` (:attr:`cli`), shared by every
+    session, so it survives reconnects like a real router's. ``active`` / ``saved`` read (and, for
     tests that simulate an event, write) its configs as VyOS's ``show configuration commands``
     lines.
     """
@@ -230,89 +234,35 @@ class ScriptedVyos:
             with contextlib.suppress(Exception):
                 transport.close()
 
-    # ---- prompts ---------------------------------------------------------------------------
-    @property
-    def op_prompt(self) -> str:
-        mark = "#" if self.script.root_prompt else "$"
-        return f"{self.script.username}@vyos:~{mark} "
 
-    @property
-    def config_prompt(self) -> str:
-        return f"[edit]\r\n{self.script.username}@vyos# "
-
-
-class _Terminal:
-    """One SSH shell: echo, prompts, questions; the CLI itself is a :class:`Session`."""
+class _Terminal(Terminal):
+    """One SSH shell: the shared VyOS terminal on a paramiko channel, plus the script's faults
+    and the record of every command."""
 
     def __init__(self, device: ScriptedVyos, channel: paramiko.Channel) -> None:
+        super().__init__(
+            Session(device.cli),
+            read=lambda: channel.recv(4096),
+            write=channel.sendall,
+            user=device.script.username,
+            root_prompt=device.script.root_prompt,
+            banner="Welcome to VyOS (scripted test device)\n",
+        )
         self.device = device
-        self.channel = channel
-        self.session = Session(device.cli)
-        self.pending = b""
-        self.skip_lf = False
 
-    def run(self) -> None:
-        device, channel = self.device, self.channel
-        channel.sendall(b"Welcome to VyOS (scripted test device)\r\n" + self._prompt().encode())
-        while True:
-            question = self.session.question
-            line = self._readchar() if question and question.one_keystroke else self._readline()
-            if line is None:
-                return
-            if line.strip() or question is not None:  # an answer is recorded even if empty
-                device.commands.append(line.strip())
-            if device.script.drop_on and line.strip().startswith(device.script.drop_on):
-                raise _Dropped(line)
-            if self.session.cli is not device.cli:  # the test reset the router
-                self.session = Session(device.cli)
-            device.cli.faults.commit_fails_under = (
-                "protocols bgp" if device.script.fail_commit else None
-            )
-            fail = device.script.fail_set_on
-            if fail and question is None and line.startswith("set ") and fail in line:
-                path = " ".join(line.split()[1:3])
-                answer = f"\n  Configuration path: [{path}] is not valid\n  Set failed\n"
-                close = False
-            else:
-                answer, close = self.session.answer(line)
-            if answer:
-                channel.sendall((answer.replace("\n", "\r\n") + "\r\n").encode())
-            if close:
-                return
-            if self.session.question is not None:
-                channel.sendall(self.session.question.text.replace("\n", "\r\n").encode())
-                continue
-            channel.sendall(self._prompt().encode())
-
-    def _prompt(self) -> str:
-        return self.device.config_prompt if self.session.in_config else self.device.op_prompt
-
-    def _readchar(self) -> str | None:
-        """One keystroke (1.3's ``[confirm]``); the rest of the line stays unread."""
-        while not self.pending:
-            data = self.channel.recv(4096)
-            if not data:
-                return None
-            self.pending += data
-        char, self.pending = self.pending[:1], self.pending[1:]
-        self.channel.sendall(char + b"\r\n")
-        return "" if char in (b"\r", b"\n") else char.decode(errors="replace")
-
-    def _readline(self) -> str | None:
-        """Read one line, echoing it like a terminal; ``\\r``, ``\\n`` and ``\\r\\n`` end it."""
-        while True:
-            if self.skip_lf and self.pending:
-                self.pending = self.pending.removeprefix(b"\n")
-                self.skip_lf = False
-            ends = [i for i in (self.pending.find(b"\r"), self.pending.find(b"\n")) if i >= 0]
-            if ends:
-                end = min(ends)
-                line = self.pending[:end]
-                self.skip_lf = self.pending[end : end + 1] == b"\r"
-                self.pending = self.pending[end + 1 :]
-                self.channel.sendall(line + b"\r\n")
-                return line.decode(errors="replace")
-            data = self.channel.recv(4096)
-            if not data:
-                return None
-            self.pending += data
+    def intercept(self, line: str, question: Question | None) -> str | None:
+        device = self.device
+        if line.strip() or question is not None:  # an answer is recorded even if empty
+            device.commands.append(line.strip())
+        if device.script.drop_on and line.strip().startswith(device.script.drop_on):
+            raise _Dropped(line)
+        if self.session.cli is not device.cli:  # the test reset the router
+            self.session = Session(device.cli)
+        device.cli.faults.commit_fails_under = (
+            "protocols bgp" if device.script.fail_commit else None
+        )
+        fail = device.script.fail_set_on
+        if fail and question is None and line.startswith("set ") and fail in line:
+            path = " ".join(line.split()[1:3])
+            return f"\n  Configuration path: [{path}] is not valid\n  Set failed\n"
+        return None

@@ -24,12 +24,12 @@ import pytest
 from inventory_factory import PSK_ENV, base_hosts, write_inventory
 from nornir.core.inventory import Host
 from scripted_vyos import Script, ScriptedVyos
-from vyos_cli import FACTORY
 
 from tasks.drivers import driver_for
 from tasks.drivers.base import CommitError, ConnectError, PlatformDriver
 from tasks.errors import DriverError
 from tasks.inventory import load
+from tasks.lab.vyos.cli import FACTORY
 from tasks.platforms.connection import close_all
 from tasks.platforms.vyos.driver import VyosDriver
 from tasks.render import render_router

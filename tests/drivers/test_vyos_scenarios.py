@@ -1,10 +1,10 @@
 """Deploy, verify and failover end to end against SCRIPTED VyOS 1.3 and 1.4 routers.
 
-Each router is a :mod:`scripted_vyos` SSH server on 127.0.0.1 in front of :mod:`vyos_cli` (the
-VyOS CLI model written from ``../shared/vyos/BEHAVIOUR.md``), answering verify's show commands
-from its own active config (:mod:`vyos_state`). Not a real VyOS: what VyOS does beyond that page
-is not proven here. The runbooks' ``main`` runs as an operator would run it, so the exit codes
-are the real ones.
+Each router is a :mod:`scripted_vyos` SSH server on 127.0.0.1 in front of
+:mod:`tasks.lab.vyos.cli` (the VyOS CLI model written from ``../shared/vyos/BEHAVIOUR.md``),
+answering verify's show commands from its own active config (:mod:`tasks.lab.vyos.opmode`).
+Not a real VyOS: what VyOS does beyond that page is not proven here. The runbooks' ``main``
+runs as an operator would run it, so the exit codes are the real ones.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ import pytest
 from inventory_factory import PSK_ENV, base_hosts, write_inventory
 from script_loader import load_runbook
 from scripted_vyos import Script, ScriptedVyos
-from vyos_cli import FACTORY
-from vyos_state import healthy_router
 
 import tasks.platforms.vyos.driver as vyos_driver
 from tasks.drivers import driver_for
 from tasks.failover.policy import VyosChanger, prepend_line, table_of
 from tasks.inventory import load
+from tasks.lab.vyos.cli import FACTORY
+from tasks.lab.vyos.opmode import healthy_router
 from tasks.render import render_router
 from tasks.secrets import remember_secret
 

@@ -18,8 +18,9 @@ NOT recorded output: text in the layouts of the programs VyOS runs, so a scripte
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from vyos_cli import Entry, VyosCli
+from tasks.lab.vyos.cli import Entry, VyosCli
 
 FRR = {"1.3": "7.5", "1.4": "9.1", "1.5": "10.1"}
 
@@ -202,8 +203,18 @@ def ipsec_sa(cli: VyosCli) -> str:
             (name, "up", "1h2m3s", "7M/9M", "12K/15K", remote, remote_id,
              "AES_CBC_256/HMAC_SHA2_256_128/MODP_2048")
         )  # fmt: skip
-    heads = ("Connection", "State", "Uptime", "Bytes In/Out", "Packets In/Out", "Remote address",
-             "Remote ID", "Proposal")  # fmt: skip
+    return sa_table(rows)
+
+
+#: ``show vpn ipsec sa``'s columns, 1.3 and 1.4 alike (BEHAVIOUR.md section 3).
+SA_HEADS = ("Connection", "State", "Uptime", "Bytes In/Out", "Packets In/Out", "Remote address",
+            "Remote ID", "Proposal")  # fmt: skip
+
+
+def sa_table(rows: Sequence[tuple[str, ...]]) -> str:
+    """The rows in tabulate's "simple" layout, as both versions print them (all text columns,
+    left aligned; a table without rows is its header)."""
+    heads = SA_HEADS
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(heads)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     lines = [fmt.format(*heads).rstrip(), "  ".join("-" * w for w in widths)]

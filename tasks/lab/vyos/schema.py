@@ -1,4 +1,7 @@
-"""Where VyOS's configuration schema and its checker live, for tests: ``../shared/vyos-schema``.
+"""Where VyOS's configuration schema and its checker live: ``../shared/vyos-schema``.
+
+Read by the lab's VyOS personality (:mod:`tasks.lab.vyos.cli` walks every ``set`` down it) and
+by the template tests.
 
 Not copied into the project: ``vyos_schema.py`` carries no licence statement and the JSON trees
 are derived from GPL-2.0-or-later VyOS sources, which its README asks to keep under ``shared/``
@@ -48,7 +51,7 @@ def checker() -> ModuleType:
 @cache
 def schema(version: str) -> dict[str, Any]:
     """VyOS ``version``'s (``1.3``, ``1.4``) configuration tree, loaded once."""
-    return checker().load_schema(SCHEMA_DIR / f"vyos-{version}.json")  # type: ignore[no-any-return]
+    return checker().load_schema(SCHEMA_DIR / f"vyos-{version}.json")
 
 
 def invalid_lines(version: str, lines: list[str]) -> list[str]:
