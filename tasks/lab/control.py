@@ -27,7 +27,7 @@ from typing import Any
 
 from tasks.lab import aws, charon, frr, netns, preflight, procs, sshd
 from tasks.lab.box import all_boxes, aws_box, router_box, vgw_box
-from tasks.lab.inventory import COMMITTED_DIR, write_config, write_inventory
+from tasks.lab.inventory import COMMITTED_DIR, LAB_USER, write_config, write_inventory
 from tasks.lab.plumb import plumb
 from tasks.lab.start import (
     configure_router,
@@ -35,9 +35,11 @@ from tasks.lab.start import (
     router_models,
     start_endpoint,
     start_router,
+    twin_models,
     wait_ready,
 )
 from tasks.lab.topology import DEFAULT_TOPOLOGY, LabError, Plan, Topology, load_topology
+from tasks.lab.vyos import router as vyos_router
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +138,8 @@ def _is_default(topo: Topology) -> bool:
 
 
 def seed_boxes(plan: Plan, psks: dict[tuple[str, str], str], models: dict[str, Any]) -> None:
+    """Every box's files before it starts; ``models``: the routers as the ``frr`` hosts they
+    are underneath (a VyOS router's twin)."""
     pub = sshd.client_key(plan.ssh_key)
     vgw = vgw_box(plan)
     vgw.prepare()
@@ -145,7 +149,10 @@ def seed_boxes(plan: Plan, psks: dict[tuple[str, str], str], models: dict[str, A
         box = router_box(plan, r.name)
         box.prepare()
         frr.seed(box, frr.factory_config(r.name))
-        known_hosts.append(sshd.seed(box, str(r.mgmt), pub))
+        match = ""
+        if r.spec.platform == "vyos":
+            match = vyos_router.seed(box, plan.topo, r, models[r.name], LAB_USER)
+        known_hosts.append(sshd.seed(box, str(r.mgmt), pub, match))
         for t in r.tunnels:
             charon.seed(box, t.name, t.index)
         for t in r.tunnels:
@@ -194,7 +201,7 @@ def up(
         config_file = config_file_for(plan)
         models = router_models(config_file)
         mark("inventory")
-        seed_boxes(plan, psks, models)
+        seed_boxes(plan, psks, twin_models(plan, models))
         mark("seeded")
         plumb(plan)
         mark("plumbed")

@@ -143,11 +143,11 @@ def _netmiko_extras(plan: Plan, device_type: str) -> dict[str, Any]:
     }
 
 
-def inventory_files(topo: Topology) -> dict[str, str]:
-    """File name to YAML text for hosts/groups/defaults."""
+def inventory_files(topo: Topology, twins: bool = False) -> dict[str, str]:
+    """File name to YAML text for hosts/groups/defaults (``twins``: see inventory_data)."""
     return {
         name: _HEADERS[name] + yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
-        for name, data in inventory_data(topo).items()
+        for name, data in inventory_data(topo, twins).items()
     }
 
 
@@ -170,11 +170,11 @@ def nornir_config(inventory_dir: Path | str, relative: bool = False) -> str:
     return head + yaml.safe_dump(config, sort_keys=False)
 
 
-def write_inventory(topo: Topology, directory: Path) -> Path:
+def write_inventory(topo: Topology, directory: Path, twins: bool = False) -> Path:
     """Write hosts/groups/defaults and nornir.yaml under ``directory``; returns the config path."""
     inv = directory / "inventory"
     inv.mkdir(parents=True, exist_ok=True)
-    for name, text in inventory_files(topo).items():
+    for name, text in inventory_files(topo, twins).items():
         (inv / name).write_text(text, encoding="utf-8")
     return write_config(inv, directory / "nornir.yaml")
 

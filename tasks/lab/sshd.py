@@ -29,8 +29,11 @@ def client_key(path: Path) -> str:
     return path.with_suffix(".pub").read_text(encoding="ascii")
 
 
-def seed(box: Box, listen: str, public_key: str) -> str:
-    """Configure the box's sshd; returns its ``known_hosts`` line (address and host key)."""
+def seed(box: Box, listen: str, public_key: str, match_block: str = "") -> str:
+    """Configure the box's sshd; returns its ``known_hosts`` line (address and host key).
+
+    ``match_block``: ``sshd_config`` lines after every global option (a ``Match`` block, such
+    as the VyOS personality's login shell)."""
     host_key = box.dir / "ssh_host_ed25519_key"
     if not host_key.exists():
         subprocess.run(
@@ -62,7 +65,8 @@ PrintMotd no
 PrintLastLog no
 UseDNS no
 Subsystem sftp internal-sftp
-""",
+"""
+        + match_block,
     )
     (box.run_dir / "sshd").mkdir(parents=True, exist_ok=True, mode=0o755)
     kind, key = host_key.with_suffix(".pub").read_text(encoding="ascii").split()[:2]

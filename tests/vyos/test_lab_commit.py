@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from vyos_cli import VyosCli
 
 from tasks.inventory import load, router_of
 from tasks.lab.inventory import inventory_data, nornir_config
 from tasks.lab.topology import Topology
-from tasks.lab.vyos.backend import CommitFailed, LabCommit
+from tasks.lab.vyos.backend import LabCommit
+from tasks.lab.vyos.cli import VyosCli
+from tasks.lab.vyos.hooks import CommitFailed
 from tasks.model import Router
 from tasks.render import render_router
 

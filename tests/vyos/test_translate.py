@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 import translate_facts as facts
 from inventory_factory import GROUPS, PSK_ENV, base_hosts, write_inventory
-from vyos_cli import VyosCli
 
 from tasks.failover.policy import COMMANDS
 from tasks.inventory import load
+from tasks.lab.vyos.cli import VyosCli
 from tasks.lab.vyos.translate import TranslationError, translate
 from tasks.model import Router
 from tasks.platforms.frr.apply import EMPTY_HEALTH, apply_commands

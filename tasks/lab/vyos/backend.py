@@ -19,7 +19,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tasks.lab.vyos.translate import translate
+from tasks.lab.vyos.hooks import CommitFailed
+from tasks.lab.vyos.translate import TranslationError, translate
 from tasks.model import Router
 from tasks.platforms.frr.apply import CONFIG_DIR, apply_commands
 
@@ -31,10 +32,6 @@ _VTI = re.compile(r"\bvti(\d+)\b")
 _REMOTE_ADDRS = re.compile(r"^(\s*)remote_addrs = (\S+)$", re.MULTILINE)
 
 Runner = Callable[[str], "subprocess.CompletedProcess[str]"]
-
-
-class CommitFailed(RuntimeError):
-    """The router underneath refused the committed tree: the message says what and where."""
 
 
 def run_sh(command: str) -> subprocess.CompletedProcess[str]:
@@ -82,8 +79,11 @@ class LabCommit:
         return fit_to_lab(translate(entries, version, file_names=names), self.twin)
 
     def __call__(self, version: str, entries: Iterable[tuple[str, ...]]) -> None:
-        """Make ``entries`` live; raises :class:`CommitFailed` (TranslationError: refused)."""
-        files = self.files(version, entries)
+        """Make ``entries`` live; raises :class:`CommitFailed` with VyOS's path and why."""
+        try:
+            files = self.files(version, entries)
+        except TranslationError as exc:
+            raise CommitFailed(_path_of(str(exc)), str(exc)) from exc
         root = Path(self.directory)
         for name, text in files.items():
             path = root / name
@@ -94,4 +94,24 @@ class LabCommit:
             done = self.run(command)
             if done.returncode != 0:
                 tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-                raise CommitFailed(f"{command.split()[0]} failed: {' / '.join(tail)}")
+                program = command.split()[0]
+                raise CommitFailed(_PATHS.get(program, program), f"{program} failed: "
+                                   f"{' / '.join(tail)}")  # fmt: skip
+
+
+#: The VyOS subtree whose commit a failing apply command stands for (the ``[ path ]`` line).
+_PATHS = {"ip": "interfaces vti", "nft": "nat", "swanctl": "vpn ipsec", "install": "protocols bgp",
+          "/usr/lib/frr/frr-reload.py": "protocols bgp", "printf": "protocols bgp",
+          "sh": "protocols failover", "cp": "protocols failover"}  # fmt: skip
+
+
+def _path_of(message: str) -> str:
+    """The path a refusal names in backquotes (``translate_tree`` says it), else the root."""
+    found = re.search(r"`([^`]+)`", message)
+    return found.group(1) if found else "system"
+
+
+def lab_commit(version: str, entries: Iterable[tuple[str, ...]]) -> None:
+    """The backend the lab's sshd names (``--backend tasks.lab.vyos.backend:lab_commit``): the
+    router's twin from its box, read at each commit."""
+    LabCommit.from_file()(version, entries)

@@ -1,7 +1,7 @@
 """A VyOS config tree as the files that give it effect on a lab router (issue 16, item 2).
 
 :func:`translate` takes the *active* tree of a VyOS 1.3 or 1.4 router (the entries
-``tests/vyos_cli.py`` keeps) and returns the FRR platform's candidate files, same names and
+:mod:`tasks.lab.vyos.cli` keeps) and returns the FRR platform's candidate files, same names and
 shape (``templates/frr/manifest.yaml``): ``frr.conf``, ``swanctl/<peer>.conf`` per peer,
 ``nftables.nft``, ``interfaces.ip``, ``isp-health.sh``. The lab applies them with the FRR
 platform's own apply commands (:func:`tasks.platforms.frr.apply.apply_commands`), so a commit

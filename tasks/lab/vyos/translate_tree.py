@@ -1,6 +1,6 @@
 """The VyOS config tree as the translators read it, and the scope they accept.
 
-A tree is the set of entries ``tests/vyos_cli.py`` keeps: each entry the words after ``set``,
+A tree is the set of entries :mod:`tasks.lab.vyos.cli` keeps: each entry the words after ``set``,
 unquoted, one per configured leaf (``("protocols", "bgp", "system-as", "65010")``). The scope
 is what ``templates/vyos/config.set.j2`` renders (both syntaxes), what a controlled failover
 sets (``tasks/failover/policy.py``) and the benign nodes of a factory VyOS: anything else is
