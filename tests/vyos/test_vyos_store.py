@@ -142,3 +142,15 @@ def test_a_timer_no_longer_pending_does_not_reboot(tmp_path: Path) -> None:
 def test_is_timer_refuses_a_pid_that_is_not_this_routers_timer(tmp_path: Path) -> None:
     assert not timer.is_timer(os.getpid(), tmp_path)
     assert not timer.alive(2**22 + 1)
+
+
+def test_a_commit_waiting_for_the_lock_keeps_what_the_other_one_committed(tmp_path: Path) -> None:
+    """Both sessions read the store, then commit one after the other: the second commit is
+    made, under the lock, on top of the first (no lost update)."""
+    a = configure(VyosCli.on_store("1.4", Store(tmp_path / "r1")), ETH1)
+    b = configure(VyosCli.on_store("1.4", Store(tmp_path / "r1")),
+                  "set interfaces ethernet eth2 address '192.0.2.9/24'")  # fmt: skip
+    assert a.answer("commit") == ("", False)
+    assert b._commit() == ""  # as if b had read the store just before a's commit
+    lines = Store(tmp_path / "r1").read_active()
+    assert ETH1 in lines and "set interfaces ethernet eth2 address '192.0.2.9/24'" in lines

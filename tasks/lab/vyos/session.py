@@ -129,6 +129,7 @@ class Session:
 
     def _commit(self) -> str:
         with self.cli.transaction():
+            self._rebase()  # another session may have committed while this one waited
             result = self._commit_locked()
             if "Commit failed" not in result:
                 self.base = set(self.cli.active)
