@@ -27,6 +27,23 @@ except BlockingIOError:
 """
 
 
+class FlagTimer:
+    """A commit-confirm timer that is only its pending file (no process): shared through the
+    store like the real one, never fires."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def arm(self, minutes: int) -> None:
+        self.store.set_pending(Pending(os.getpid(), minutes, 0))
+
+    def cancel(self) -> None:
+        self.store.set_pending(None)
+
+    def armed(self) -> bool:
+        return self.store.pending() is not None
+
+
 def configure(cli: VyosCli, *lines: str) -> Session:
     session = Session(cli)
     for line in ("configure", *lines):
@@ -142,3 +159,38 @@ def test_a_timer_no_longer_pending_does_not_reboot(tmp_path: Path) -> None:
 def test_is_timer_refuses_a_pid_that_is_not_this_routers_timer(tmp_path: Path) -> None:
     assert not timer.is_timer(os.getpid(), tmp_path)
     assert not timer.alive(2**22 + 1)
+
+
+def test_a_commit_waiting_for_the_lock_keeps_what_the_other_one_committed(tmp_path: Path) -> None:
+    """Both sessions read the store, then commit one after the other: the second commit is
+    made, under the lock, on top of the first (no lost update)."""
+    a = configure(VyosCli.on_store("1.4", Store(tmp_path / "r1")), ETH1)
+    b = configure(VyosCli.on_store("1.4", Store(tmp_path / "r1")),
+                  "set interfaces ethernet eth2 address '192.0.2.9/24'")  # fmt: skip
+    assert a.answer("commit") == ("", False)
+    assert b._commit() == ""  # as if b had read the store just before a's commit
+    lines = Store(tmp_path / "r1").read_active()
+    assert ETH1 in lines and "set interfaces ethernet eth2 address '192.0.2.9/24'" in lines
+
+
+@pytest.mark.parametrize("version", ["1.3", "1.4"])
+def test_a_timer_armed_while_the_question_waited_is_another_pending_confirm(
+    tmp_path: Path, version: str
+) -> None:
+    """Two sessions ask commit-confirm's question at once: the first "y" arms the timer, the
+    second finds it armed under the lock and answers as VyOS does with a confirm pending."""
+
+    def router() -> VyosCli:
+        store = Store(tmp_path / "r1")
+        return VyosCli.on_store(version, store, timer=FlagTimer(store))
+
+    a = configure(router(), ETH1, "commit-confirm 5")
+    b = configure(
+        router(), "set interfaces ethernet eth2 address '192.0.2.9/24'", "commit-confirm 5"
+    )
+    assert a.question is not None and b.question is not None
+    a.answer("y")
+    assert a.cli.timer_armed and a.cli.commits == 1
+    out, _ = b.answer("y")
+    assert out.startswith("Another confirm is pending")
+    assert ("eth2" in "".join(Store(tmp_path / "r1").read_active())) == (version == "1.3")

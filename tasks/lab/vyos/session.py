@@ -129,6 +129,7 @@ class Session:
 
     def _commit(self) -> str:
         with self.cli.transaction():
+            self._rebase()  # another session may have committed while this one waited
             result = self._commit_locked()
             if "Commit failed" not in result:
                 self.base = set(self.cli.active)
@@ -165,15 +166,14 @@ class Session:
         if p.version == "1.3" and not any(e[:3] == revisions for e in cli.active):
             return "commit-revisions is not configured."  # B2.1 commit-confirm (1.3: exit 1)
         if cli.timer_armed:
-            if p.pending_commits_anyway:  # B2.1 commit-confirm 1.3: exit 0, commit still runs
-                result = self._commit()
-                return "Another confirm is pending" + ("\n" + result if result else "")
-            return "Another confirm is pending"  # 1.4: exit 1, nothing committed
+            return self._another_confirm()
 
         def proceed(reply: str) -> str:
             if reply.strip().lower() not in ("", "y", "yes"):
                 return ""  # answered no: nothing armed, nothing committed
             with cli.transaction():
+                if cli.timer_armed:  # another session armed one while the question waited
+                    return self._another_confirm()
                 cli.arm(int(minutes) if minutes.isdigit() else 10)  # before the commit (B2.3.2)
                 armed = p.armed.format(minutes=minutes)
                 result = self._commit()
@@ -183,6 +183,14 @@ class Session:
             p.confirm_question.format(minutes=minutes), p.one_keystroke, proceed
         )
         return ""
+
+    def _another_confirm(self) -> str:
+        """B2.1 commit-confirm with a confirm pending: 1.3 exits 0 and the commit still runs
+        (no new timer); 1.4 exits 1 and nothing is committed."""
+        if self.p.pending_commits_anyway:
+            result = self._commit()
+            return "Another confirm is pending" + ("\n" + result if result else "")
+        return "Another confirm is pending"
 
     def _confirm(self) -> str:
         with self.cli.transaction():
