@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from tasks.collect import collect_sessions
 from tasks.drivers.base import PlatformDriver
 from tasks.errors import ParseError
-from tasks.model import LINK_LOCAL
+from tasks.model.tunnel import LINK_LOCAL
 
 
 @dataclass(frozen=True)

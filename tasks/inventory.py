@@ -26,7 +26,8 @@ from ruamel.yaml import YAMLError
 
 from tasks.errors import InventoryError, InventoryProblem, ToolkitError
 from tasks.inventory_files import short_value, undefined_groups
-from tasks.model import AWS_ACCEPTS, Router
+from tasks.model import Router
+from tasks.model.ipsec import AWS_ACCEPTS
 from tasks.vpc_rules import address_problems, cross_host_problems
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,9 @@ from nornir_utils.plugins.tasks.files import write_file
 from tasks import PROJECT_ROOT
 from tasks.errors import RenderError, SecretError
 from tasks.inventory import router_of
-from tasks.model import HEALTH_SCAN_S, HEALTH_TOKEN, Proposal, Router
+from tasks.model import Router
+from tasks.model.ipsec import Proposal
+from tasks.model.isp import HEALTH_SCAN_S, HEALTH_TOKEN
 from tasks.secrets import MASK
 
 log = logging.getLogger(__name__)

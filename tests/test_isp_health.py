@@ -21,7 +21,8 @@ from tasks.errors import InventoryError
 from tasks.failover.faults import FAULTS
 from tasks.inventory import load
 from tasks.isp_health import HealthState, health_checks
-from tasks.model import HEALTH_TOKEN, IspHealth, Router
+from tasks.model import Router
+from tasks.model.isp import HEALTH_TOKEN, IspHealth
 from tasks.platforms.frr.apply import EMPTY_HEALTH, HEALTH_PID, apply_commands
 from tasks.render import render_router
 

@@ -20,7 +20,8 @@ from pydantic import ValidationError
 
 from tasks.failover.policy import COMMANDS, prepend_line
 from tasks.lab.vyos.schema import invalid_lines
-from tasks.model import AWS_DH_GROUPS, AWS_ENCRYPTION, AWS_INTEGRITY, Router
+from tasks.model import Router
+from tasks.model.ipsec import AWS_DH_GROUPS, AWS_ENCRYPTION, AWS_INTEGRITY
 from tasks.render import render_router
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -25,7 +25,8 @@ from typing import Any
 import yaml
 
 from tasks.aws.session import AwsError
-from tasks.model import Router, Tunnel
+from tasks.model import Router
+from tasks.model.tunnel import Tunnel
 
 TAG_PREFIX = "vpc-bgp-ha"
 # Names the module's old path on purpose: the committed templates/aws/vpn-stack.example.yaml

@@ -28,7 +28,7 @@ from tasks.compliance.config import (
     is_masked,
     psk_digest,
 )
-from tasks.model import HEALTH_TOKEN
+from tasks.model.isp import HEALTH_TOKEN
 from tasks.secrets import MASK
 
 Path_ = tuple[str, ...]

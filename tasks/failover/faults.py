@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tasks.model import HEALTH_SCAN_S, Router
+from tasks.model import Router
+from tasks.model.isp import HEALTH_SCAN_S
 
 
 @dataclass(frozen=True)

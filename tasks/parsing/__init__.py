@@ -2,10 +2,10 @@
 
 ``parse(platform, command, raw)`` looks the command up in ``parsers/commands.yaml``, picks the
 template whose signature the output carries, runs TTP and normalises the result into the
-records of :mod:`tasks.records`. The command table and the TTP runs are
-:mod:`tasks.parsing.table`, column conversions :mod:`tasks.parsing.units`, and each shape's
-builders a module of their own (:mod:`~tasks.parsing.bgp`, :mod:`~tasks.parsing.ipsec`,
-:mod:`~tasks.parsing.routes`).
+records of :mod:`tasks.records` with the builder that variant names. The command table and the
+TTP runs are :mod:`tasks.parsing.table`, column conversions :mod:`tasks.parsing.units`, and
+each shape's builders a module of their own, registered there by the name the table uses
+(:mod:`~tasks.parsing.bgp`, :mod:`~tasks.parsing.ipsec`, :mod:`~tasks.parsing.routes`).
 
 What the caller gets for bad input (the contract the fuzz tests hold it to):
 
@@ -22,15 +22,12 @@ What the caller gets for bad input (the contract the fuzz tests hold it to):
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from tasks.errors import ParseError
-from tasks.parsing import bgp, ipsec, routes
+from tasks.parsing import bgp
 from tasks.parsing.table import (
     CHUNKED_SHAPES,
-    PARSERS_DIR,
     gc_paused,
     lookup,
     run_chunked,
@@ -68,7 +65,7 @@ def parse(platform: str, command: str, raw: str) -> Parsed:
     variant = select_variant(spec, raw)
     if variant is None:
         raise ParseError(f"{command!r} on {platform}: output is not in a known format")
-    builder = _BUILDERS[variant.template.relative_to(PARSERS_DIR).as_posix()]
+    builder = variant.builder
     if builder is bgp.bgp_table:
         raw = bgp.three_column_status(raw)
     try:
@@ -81,20 +78,6 @@ def parse(platform: str, command: str, raw: str) -> Parsed:
     except (KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
         # A template matched lines in a shape the builder did not expect (mangled output).
         raise ParseError(f"{command!r} on {platform}: unexpected output ({exc!r})") from exc
-
-
-_BUILDERS: dict[str, Callable[[dict[str, Any]], Any]] = {
-    "frr/show_ip_bgp_neighbor.ttp": bgp.bgp_neighbor,
-    "frr/show_ip_bgp.ttp": bgp.bgp_table,
-    "vyos/show_ip_bgp_quagga.ttp": bgp.bgp_table,
-    "frr/show_ip_bgp_summary.ttp": bgp.bgp_summary,
-    "frr/show_ip_route.ttp": routes.route_table,
-    "frr/swanctl_list_sas.ttp": ipsec.swanctl,
-    "vyos/show_vpn_ipsec_sa_v12.ttp": ipsec.ipsec_v12,
-    "vyos/show_vpn_ipsec_sa_v13.ttp": ipsec.ipsec_v13,
-    "vyos/show_vpn_ipsec_sa_v12_table.ttp": ipsec.ipsec_v12_table,
-    "vyos/show_vpn_ipsec_sa_not_running.ttp": ipsec.ipsec_not_running,
-}
 
 
 def template_for(platform: str, command: str, raw: str) -> Path | None:

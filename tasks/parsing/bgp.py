@@ -6,8 +6,7 @@ import re
 from typing import Any
 
 from tasks.errors import ParseError
-from tasks.parsing.table import as_list
-from tasks.parsing.units import duration_s
+from tasks.parsing.units import Builder, as_list, duration_s
 from tasks.records import BgpNeighbor, BgpNeighborDetail, BgpPath, BgpSummary, BgpTable, Origin
 
 #: The BGP table's column header; its indent is the width of the status lead of every row.
@@ -195,3 +194,11 @@ def bgp_neighbor(found: dict[str, Any]) -> BgpNeighborDetail:
         "configured_hold_time": number("configured_hold_time"),
         "configured_keepalive": number("configured_keepalive"),
     }
+
+
+#: This module's builders by the name ``parsers/commands.yaml`` gives them.
+BUILDERS: dict[str, Builder] = {
+    "bgp_table": bgp_table,
+    "bgp_summary": bgp_summary,
+    "bgp_neighbor": bgp_neighbor,
+}

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tasks.parsing.table import as_list
-from tasks.parsing.units import duration_s, pair
+from tasks.parsing.units import Builder, as_list, duration_s, pair
 from tasks.records import IpsecSa
 
 #: IANA DH group numbers by strongSwan/VyOS proposal token.
@@ -233,3 +232,13 @@ def swanctl(found: dict[str, Any]) -> list[IpsecSa]:
                 }
             )
     return sas
+
+
+#: This module's builders by the name ``parsers/commands.yaml`` gives them.
+BUILDERS: dict[str, Builder] = {
+    "ipsec_v12": ipsec_v12,
+    "ipsec_v12_table": ipsec_v12_table,
+    "ipsec_v13": ipsec_v13,
+    "ipsec_not_running": ipsec_not_running,
+    "swanctl": swanctl,
+}

@@ -6,7 +6,7 @@ import ipaddress
 from typing import Any
 
 from tasks.errors import ParseError
-from tasks.parsing.table import as_list
+from tasks.parsing.units import Builder, as_list
 from tasks.records import Route, RouteTable
 
 _PROTOCOLS = {
@@ -41,3 +41,7 @@ def route_table(found: dict[str, Any]) -> RouteTable:
         return {"routes": [_route(row) for row in as_list(found.get("routes"))]}
     except ValueError as exc:
         raise ParseError(f"show ip route: {exc}") from exc
+
+
+#: This module's builders by the name ``parsers/commands.yaml`` gives them.
+BUILDERS: dict[str, Builder] = {"route_table": route_table}

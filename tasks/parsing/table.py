@@ -1,8 +1,11 @@
 """The command table, variant choice and TTP runs behind :func:`tasks.parsing.parse`.
 
-``parsers/commands.yaml`` says which templates read which (platform, command); a command's
-output is matched to one variant by its signature, then run through TTP, in slices for the
-big line-oriented tables, with the cyclic garbage collector paused while records are built.
+``parsers/commands.yaml`` says which templates read which (platform, command) and which builder
+turns each template's result into records; a command's output is matched to one variant by its
+signature, then run through TTP, in slices for the big line-oriented tables, with the cyclic
+garbage collector paused while records are built. Builders are found by the name the table
+gives them, in the ``BUILDERS`` of :mod:`~tasks.parsing.bgp`, :mod:`~tasks.parsing.ipsec` and
+:mod:`~tasks.parsing.routes`.
 """
 
 from __future__ import annotations
@@ -21,17 +24,23 @@ from ttp import ttp
 
 from tasks import PROJECT_ROOT
 from tasks.errors import ParseError
+from tasks.parsing import bgp, ipsec, routes
+from tasks.parsing.units import Builder
 
 PARSERS_DIR = PROJECT_ROOT / "parsers"
 COMMANDS_FILE = PARSERS_DIR / "commands.yaml"
+#: Every builder by its name in the command table's ``builder:`` column.
+BUILDERS: dict[str, Builder] = {**bgp.BUILDERS, **ipsec.BUILDERS, **routes.BUILDERS}
 
 
 @dataclass(frozen=True)
 class Variant:
-    """One output format of a command: the template and the line that identifies it."""
+    """One output format of a command: the template, the line that identifies it, and the
+    builder that turns the template's result into records."""
 
     template: Path
     signature: re.Pattern[str]
+    builder: Builder
 
 
 @dataclass(frozen=True)
@@ -58,10 +67,7 @@ def command_table() -> tuple[CommandSpec, ...]:
                 command=re.compile(entry["command"]),
                 slug=entry["slug"],
                 shape=entry["shape"],
-                variants=tuple(
-                    Variant(PARSERS_DIR / v["template"], re.compile(v["signature"], re.M))
-                    for v in entry["variants"]
-                ),
+                variants=tuple(_variant(platform, entry["command"], v) for v in entry["variants"]),
                 empty=entry.get("empty"),
             )
             for platform, entries in data.items()
@@ -69,6 +75,19 @@ def command_table() -> tuple[CommandSpec, ...]:
         )
     except (OSError, yaml.YAMLError, KeyError, TypeError, re.error) as exc:
         raise ParseError(f"command table {COMMANDS_FILE} is unusable: {exc}") from exc
+
+
+def _variant(platform: str, command: str, variant: dict[str, str]) -> Variant:
+    """One ``variants:`` item, its builder looked up by name (an unknown name is refused)."""
+    name = variant["builder"]
+    if name not in BUILDERS:
+        raise ParseError(
+            f"command table {COMMANDS_FILE}: {platform} {command!r} names builder {name!r}, "
+            f"which does not exist; known builders: {', '.join(sorted(BUILDERS))}"
+        )
+    return Variant(
+        PARSERS_DIR / variant["template"], re.compile(variant["signature"], re.M), BUILDERS[name]
+    )
 
 
 def lookup(platform: str, command: str) -> CommandSpec:
@@ -153,10 +172,3 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-def as_list(value: Any) -> list[dict[str, str]]:
-    """TTP gives a dict for one match and a list for several: always a list."""
-    if isinstance(value, dict):
-        return [value]
-    return [v for v in value or [] if isinstance(v, dict)]

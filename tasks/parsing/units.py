@@ -1,8 +1,24 @@
-"""Unit conversions for show-command columns: sizes, durations and ``in/out`` pairs."""
+"""What the builders share: TTP's one-or-many results, and conversions for show-command columns
+(sizes, durations and ``in/out`` pairs)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
+
+#: A builder: one TTP result mapping in, the records of :mod:`tasks.records` out. Each builder
+#: module registers its own by name in ``BUILDERS``; ``parsers/commands.yaml`` names one per
+#: template variant.
+Builder = Callable[[dict[str, Any]], Any]
+
+
+def as_list(value: Any) -> list[dict[str, str]]:
+    """TTP gives a dict for one match and a list for several: always a list."""
+    if isinstance(value, dict):
+        return [value]
+    return [v for v in value or [] if isinstance(v, dict)]
+
 
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([KMGTP]?)i?B?", re.I)
 _SIZE_POWER = {"": 0, "K": 1, "M": 2, "G": 3, "T": 4, "P": 5}

@@ -11,7 +11,8 @@ from conftest import inventory_routers
 from tasks.compliance.check import Known, check_saved
 from tasks.compliance.policy import Policy
 from tasks.compliance.sources import Saved
-from tasks.model import IspHealth, Router
+from tasks.model import Router
+from tasks.model.isp import IspHealth
 from tasks.render import render_router
 
 HEALTH = IspHealth.model_validate({"targets": ["198.18.100.10"], "gateway": "198.51.100.1"})

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from tasks.compliance.config import DeviceConfig, Neighbor, RouteMapEntry, as_int
 from tasks.compliance.rules import Hit, Outcome, RuleContext, Unjudged, rule
-from tasks.model import LINK_LOCAL
+from tasks.model.tunnel import LINK_LOCAL
 
 
 @rule("bgp-weight-as-preference")

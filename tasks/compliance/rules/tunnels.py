@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from tasks.compliance.config import DeviceConfig, as_int, as_interface
 from tasks.compliance.rules import Hit, Outcome, RuleContext, Unjudged, rule
-from tasks.model import AWS_RESERVED_INSIDE, LINK_LOCAL
+from tasks.model.tunnel import AWS_RESERVED_INSIDE, LINK_LOCAL
 
 
 @rule("tunnel-mtu", params=("mtu_max",))

@@ -26,7 +26,7 @@ from types import SimpleNamespace
 
 from tasks.lab.vyos.translate_bgp import bgp_root
 from tasks.lab.vyos.translate_tree import PREFIX, TranslationError, Tree
-from tasks.model import HEALTH_TOKEN
+from tasks.model.isp import HEALTH_TOKEN
 from tasks.platforms.frr.apply import EMPTY_HEALTH
 from tasks.render import _environment
 

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import shlex
 
-from tasks.model import HEALTH_TOKEN, Router
+from tasks.model import Router
+from tasks.model.isp import HEALTH_TOKEN
 
 CONFIG_DIR = "/etc/vpc-ha"
 FRR_CONF = "/etc/frr/frr.conf"

@@ -37,7 +37,8 @@ from nornir.core.inventory import Host
 from tasks.drivers.base import LocalChangeLock, check_identity, register
 from tasks.errors import DriverError
 from tasks.isp_health import HealthState
-from tasks.model import HEALTH_TOKEN, Router
+from tasks.model import Router
+from tasks.model.isp import HEALTH_TOKEN
 from tasks.platforms.connection import VpcHaConnection, discard, own_session, session
 from tasks.platforms.vyos.commit import VyosCommit
 from tasks.platforms.vyos.owned import deletions

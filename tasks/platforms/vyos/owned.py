@@ -30,7 +30,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Iterable
 
-from tasks.model import HEALTH_TOKEN
+from tasks.model.isp import HEALTH_TOKEN
 
 #: Description prefix of the source NAT rules the template renders (``templates/vyos``).
 NAT_MARK = "vpc-ha"
