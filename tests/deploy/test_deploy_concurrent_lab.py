@@ -34,19 +34,21 @@ def no_pending_timer(lab: Lab, router: str) -> bool:
 
 
 def test_the_change_lock_is_held_by_one_session_and_freed_by_close(configured_lab: Lab) -> None:
+    """Two runs (two SSH sessions of their own) cannot both hold a router's lock; a driver's
+    close frees it even though the run keeps its session for the next task."""
     host = load(configured_lab.config_file).inventory.hosts["r2"]
     first, second = driver_for(host), driver_for(host)
-    first.open()
-    second.open()
+    first.open()  # the run's shared session
+    second.open(dedicated=True)  # another run's
     try:
         first.lock("first test session")
         with pytest.raises(LockedError, match=r"another run is changing this router \(first test"):
             second.lock("second test session")
     finally:
         first.close()
+    assert host.connections["vpcha"].alive(), "the run's session outlives the driver"
     try:
-        # The closed session's lock goes with its shell, as soon as sshd has ended it.
-        second.lock("second test session", wait=10)
+        second.lock("second test session")  # at once: no wait for sshd to end a session
     finally:
         second.close()
 
