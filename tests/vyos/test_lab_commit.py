@@ -9,6 +9,7 @@ recording runner here; the lab tests run them on the real router.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from tasks.lab.topology import Topology
 from tasks.lab.vyos.backend import LabCommit
 from tasks.lab.vyos.cli import VyosCli
 from tasks.lab.vyos.hooks import CommitFailed
+from tasks.lab.vyos.names import to_swanctl, to_vyos
 from tasks.model import Router
 from tasks.render import render_router
 
@@ -116,3 +118,20 @@ def test_a_refused_apply_fails_the_commit_naming_the_command(
     with pytest.raises(CommitFailed, match="nft failed: no such file"):
         commit("1.4", _tree(vyos["r1"]))
     assert not any(c.startswith("swanctl") for c in run.commands), "stopped at the failure"
+
+
+def test_vyos_13_connection_names_fit_swanctl_and_read_back_as_vyos_names(
+    lab_routers: tuple[dict[str, Router], dict[str, Router]], tmp_path: Path
+) -> None:
+    """swanctl.conf splits section names at dots: 1.3's ``peer-<ip>-tunnel-vti`` is written
+    with ``_`` (swanctl refused the dotted name in the lab: "syntax error, unexpected .") and
+    the SA table prints VyOS's own name again."""
+    vyos, twins = lab_routers
+    files = LabCommit(twins["r2"]).files("1.3", _tree(vyos["r2"]))
+    sections = re.findall(r"^\s*(\S+) \{$", files["swanctl/tun1.conf"], re.MULTILINE)
+    assert "peer-198_18_0_102-tunnel-vti" in sections
+    assert not [s for s in sections if "." in s]
+    assert to_vyos("peer-198_18_0_102-tunnel-vti: #1, ESTABLISHED") == (
+        "peer-198.18.0.102-tunnel-vti: #1, ESTABLISHED"
+    )
+    assert to_swanctl(to_vyos("peer-198_18_0_102-tunnel-vti")) == "peer-198_18_0_102-tunnel-vti"

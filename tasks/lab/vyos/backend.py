@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tasks.lab.vyos.hooks import CommitFailed
+from tasks.lab.vyos.names import to_swanctl
 from tasks.lab.vyos.translate import TranslationError, translate
 from tasks.model import Router
 from tasks.platforms.frr.apply import CONFIG_DIR, apply_commands
@@ -41,7 +42,8 @@ def run_sh(command: str) -> subprocess.CompletedProcess[str]:
 
 
 def fit_to_lab(files: dict[str, str], twin: Router) -> dict[str, str]:
-    """VyOS's ``vtiN`` as the lab's devices; each tunnel's IKE port where it is not 500."""
+    """VyOS's ``vtiN`` as the lab's devices; each tunnel's IKE port where it is not 500; 1.3's
+    connection names as swanctl.conf can hold them (:mod:`tasks.lab.vyos.names`)."""
     devices = {f"vti{k}": t.interface for k, t in enumerate(twin.tunnels)}
     ports = {str(t.outside_address): t.ike_local_port for t in twin.tunnels}
 
@@ -56,7 +58,7 @@ def fit_to_lab(files: dict[str, str], twin: Router) -> dict[str, str]:
     fitted = {}
     for name, text in files.items():
         if name.startswith("swanctl/"):
-            fitted[name] = _REMOTE_ADDRS.sub(port, text)
+            fitted[name] = to_swanctl(_REMOTE_ADDRS.sub(port, text))
         else:
             fitted[name] = _VTI.sub(device, text)
     return fitted

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tasks.lab.vyos.hooks import Runner, RunnerError, subprocess_runner
+from tasks.lab.vyos.names import to_swanctl, to_vyos
 from tasks.lab.vyos.sas import show_vpn_ipsec_sa
 
 _VTYSH = re.compile(r"show (ip bgp|bgp|ip route)( .*)?")
@@ -85,10 +86,10 @@ class LiveOpMode:
             return (
                 "IPSec Process NOT Running\n" if version == "1.3" else "IPsec process not running"
             )
-        return show_vpn_ipsec_sa(version, "\n".join(listings))
+        return show_vpn_ipsec_sa(version, to_vyos("\n".join(listings)))
 
     def _reset_peer(self, version: str, peer: str) -> str:
-        child = f"{peer}-vti" if version == "1.4" else f"peer-{peer}-tunnel-vti"
+        child = f"{peer}-vti" if version == "1.4" else to_swanctl(f"peer-{peer}-tunnel-vti")
         done = self._swanctl("--terminate", "--child", child)
         self._swanctl("--initiate", "--child", child)
         if not done:
