@@ -81,7 +81,8 @@ def test_no_charon_answers(version: str, said: str) -> None:
 @pytest.mark.parametrize(
     ("version", "line", "child", "said"),
     [("1.4", "reset vpn ipsec site-to-site peer tun1", "tun1-vti", "Peer reset result: success"),
-     ("1.3", "reset vpn ipsec-peer 203.0.113.21", "peer-203.0.113.21-tunnel-vti", "")],
+     # swanctl.conf cannot hold the dots of 1.3's name: the lab writes them as _ (names.py)
+     ("1.3", "reset vpn ipsec-peer 203.0.113.21", "peer-203_0_113_21-tunnel-vti", "")],
 )  # fmt: skip
 def test_reset_peer_restarts_its_child_sa(version: str, line: str, child: str, said: str) -> None:
     runner = FakeRunner()

@@ -36,12 +36,25 @@ STATE = f"{CONFIG_DIR}/vyos/state"
 BACKEND = "tasks.lab.vyos.backend:lab_commit"
 
 
+#: What every VyOS image's factory config also holds: its login user (here the hash of a
+#: random password nobody knows: the lab logs in with its key) and VyOS's NTP servers, under
+#: ``system ntp`` on 1.3 and ``service ntp`` from 1.4. Compliance's device rules need them.
+IMAGE_LINES = (
+    "set system login user vyos authentication encrypted-password '$6$gF3bsuAFB6kN/vjk$pdASR3O20"
+    "KcMB.Zhe8xwb3iu42cI72xhtRFvdpFW/AHIV8bQz3aBhTp76pxw0tys7JLFwsfiExFhUWDLOQy900'",
+    "set system login user vyos authentication plaintext-password ''",
+    *(f"set {{ntp}} server 'time{n}.vyos.net'" for n in (1, 2, 3)),
+)
+
+
 def factory_lines(topo: Topology, r: RouterPlan) -> list[str]:
     """VyOS's factory config, with eth0 holding the router's lab WAN address."""
     prefix = ipaddress.ip_network(topo.underlay).prefixlen
     wan = f"set interfaces ethernet eth0 address '{r.wan}/{prefix}'"
-    return [wan if line.startswith("set interfaces ethernet eth0 address") else line
-            for line in FACTORY]  # fmt: skip
+    ntp = "system ntp" if r.spec.vyos_syntax == "1.3" else "service ntp"
+    lines = [wan if line.startswith("set interfaces ethernet eth0 address") else line
+             for line in FACTORY]  # fmt: skip
+    return sorted([*lines, *(line.replace("{ntp}", ntp) for line in IMAGE_LINES)])
 
 
 def seed(box: Box, topo: Topology, r: RouterPlan, twin: Router, login_user: str) -> str:

@@ -39,6 +39,10 @@ service ssh port *
 system host-name *
 system config-management commit-revisions *
 system syslog global facility * level *
+system login user * authentication encrypted-password *
+system login user * authentication plaintext-password *
+system ntp server *
+service ntp server *
 interfaces vti * address *
 interfaces vti * description *
 interfaces vti * mtu *
