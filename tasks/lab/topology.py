@@ -54,6 +54,9 @@ class RouterSpec(_Strict):
     #: ``vyos_syntax``, and each commit drives its real FRR, strongSwan and nftables.
     platform: Literal["frr", "vyos"] = "frr"
     vyos_syntax: Literal["1.3", "1.4"] = "1.4"
+    #: Seconds a VyOS commit-confirm minute lasts on this router: 60, as on VyOS; lab tests
+    #: of the timer's expiry shorten it.
+    vyos_minute: float = Field(default=60.0, gt=0, le=60)
 
 
 class Topology(_Strict):

@@ -26,6 +26,7 @@ def shell_command(
     vici_uris: Sequence[str] = (),
     user: str = "vyos",
     python: str = sys.executable,
+    confirm_minute: float = 60.0,
 ) -> str:
     """The shell's command line, quoted for ``sh -c`` (how sshd runs a ForceCommand).
 
@@ -40,6 +41,8 @@ def shell_command(
         argv += ["--runner", runner]
     for uri in vici_uris:
         argv += ["--vici-uri", uri]
+    if confirm_minute != 60.0:
+        argv += ["--confirm-minute", f"{confirm_minute:g}"]
     return shlex.join(argv)
 
 

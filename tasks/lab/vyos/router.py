@@ -70,6 +70,7 @@ def seed(box: Box, topo: Topology, r: RouterPlan, twin: Router, login_user: str)
         backend=BACKEND,
         vici_uris=[t.vici_uri or "" for t in twin.tunnels],
         user=login_user,
+        confirm_minute=r.spec.vyos_minute,
     )
     return sshd_block(login_user, command)
 

@@ -86,7 +86,9 @@ def raw_mode(fd: int) -> Iterator[None]:
     """The pty without its line discipline (no echo, no line editing, no ``\\n`` -> ``\\r\\n``):
     the terminal class does all that, as VyOS's readline does."""
     saved = termios.tcgetattr(fd)
-    tty.setraw(fd)
+    # TCSANOW, not setraw's default TCSAFLUSH: what was typed before the shell started (a
+    # script piping its commands in) is kept, as a login shell keeps typeahead.
+    tty.setraw(fd, termios.TCSANOW)
     try:
         yield
     finally:
