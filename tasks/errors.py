@@ -165,8 +165,9 @@ RUNBOOK_CODES: dict[str, dict[int, str]] = {
     },
     "demo.py": {
         OK: "every step succeeded",
-        FAILED: "a step failed: the demo exits with that step's own code (1, 3, 4, 5, 130: see "
-        "deploy.py, verify.py, failover.py)",
+        FAILED: "a step failed: the demo exits with that step's own code (1, 3, 4, 5, 6, 130: "
+        "see deploy.py, verify.py, failover.py, compliance.py; compliance's findings on what "
+        "the lab lacks, NTP, a log host, are accepted)",
         BAD_INPUT: "the lab could not come up (not root, packages missing, held by another "
         "session for too long), or that step's bad input",
         INTERNAL: "",
