@@ -9,10 +9,6 @@ a new login finds it active and saved. The backend is the fake of :mod:`vyos_fak
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,16 +27,6 @@ from tasks.render import render_router
 
 FAST = {"conn_timeout": 5, "auth_timeout": 5, "banner_timeout": 5, "fast_cli": True,
         "global_delay_factor": 0.1, "ssh_strict": False, "system_host_keys": False}  # fmt: skip
-
-
-@pytest.fixture
-def state(tmp_path: Path) -> Iterator[Path]:
-    path = tmp_path / "r1"
-    yield path
-    pending = Store(path).pending()
-    if pending is not None and is_timer(pending.pid, path):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pending.pid, signal.SIGTERM)
 
 
 def host_for(directory: Path, port: int, syntax: str, monkeypatch: pytest.MonkeyPatch) -> Host:

@@ -9,11 +9,7 @@ second (``--confirm-minute 1``).
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,17 +25,6 @@ ETH1 = "set interfaces ethernet eth1 address '192.0.2.1/24'"
 OP = r"vyos@r1:~\$ $"
 CONF = r"\[edit\]\r\nvyos@r1# $"
 QUESTION = {"1.3": r"Proceed\? \[confirm\]$", "1.4": r"Proceed \? \[Y/n\] $"}
-
-
-@pytest.fixture
-def state(tmp_path: Path) -> Iterator[Path]:
-    """A router's state directory; a timer a test left armed is stopped, by its PID."""
-    path = tmp_path / "r1"
-    yield path
-    pending = Store(path).pending()
-    if pending is not None and is_timer(pending.pid, path):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pending.pid, signal.SIGTERM)
 
 
 def login(version: str, state: Path) -> PtyShell:
