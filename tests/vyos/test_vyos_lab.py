@@ -291,3 +291,15 @@ def _eventually(check: Any, timeout: float = 15.0, step: float = 0.5) -> bool:
             return True
         time.sleep(step)
     return bool(check())
+
+
+def test_isp_failure_moves_the_traffic_off_the_vyos_primary(vyos_lab: Lab) -> None:
+    """failover --mode isp on r1 (VyOS 1.4 with isp_health): its internet path broken beyond
+    the ISP's first hop, the VPC's traffic moves to r2 and comes back once it is restored."""
+    proc = runbook("failover.py", configured(vyos_lab), "--mode", "isp", "--hold", "2",
+                   "--no-aws", "--json")  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    phases = {p["name"]: p for p in json.loads(proc.stdout)["phases"]}
+    assert 0 < phases["cut"]["switch"]["traffic_s"] <= 10, phases["cut"]
+    assert phases["restore"]["switch"]["lost"] == 0, phases["restore"]
+    assert vyos_lab.vgw_best_path()["router"] == "r1"
