@@ -18,7 +18,6 @@ from tasks.lab import apply, charon, frr, procs, sshd
 from tasks.lab.box import aws_box, router_box, vgw_box
 from tasks.lab.inventory import write_inventory
 from tasks.lab.topology import LabError, Plan
-from tasks.lab.vyos import backend as vyos_backend
 from tasks.lab.vyos import router as vyos_router
 
 
@@ -97,24 +96,15 @@ def twin_models(plan: Plan, models: dict[str, Any]) -> dict[str, Any]:
     return router_models(write_inventory(plan.topo, plan.runtime / "twins", twins=True))
 
 
-def twin_of(plan: Plan, name: str) -> Any:
-    """A running VyOS router's twin, as its box holds it."""
-    from tasks.model import Router
-
-    text = router_box(plan, name).path(vyos_backend.TWIN).read_text(encoding="utf-8")
-    return Router.model_validate_json(text)
-
-
 def configure_router(plan: Plan, model: Any) -> None:
     """Render the router's templates and apply them the way a deploy would (a VyOS router:
     committed and saved, then their effect applied, see :mod:`tasks.lab.vyos.router`)."""
     from tasks.render import render_router
 
-    box = router_box(plan, model.name)
     if model.platform == "vyos":
-        factory = vyos_router.factory_lines(plan.topo, plan.router(model.name))
-        vyos_router.configure(box, factory, model, twin_of(plan, model.name))
+        vyos_router.configure(plan, model)
         return
+    box = router_box(plan, model.name)
     files = render_router(model, reveal_secrets=True)
     apply.write_files(box, files)
     apply.execute(box, apply.apply_commands(model, files))
@@ -123,11 +113,10 @@ def configure_router(plan: Plan, model: Any) -> None:
 
 
 def factory_reset_router(plan: Plan, model: Any) -> None:
-    box = router_box(plan, model.name)
     if model.platform == "vyos":
-        factory = vyos_router.factory_lines(plan.topo, plan.router(model.name))
-        vyos_router.factory_reset(box, factory, model, twin_of(plan, model.name))
+        vyos_router.factory_reset(plan, model)
         return
+    box = router_box(plan, model.name)
     apply.write_files(box, apply.factory_files(model))
     apply.execute(box, apply.factory_commands(model))
 

@@ -27,9 +27,9 @@ from tasks.deploy import DeployOptions
 from tasks.health import post_check, snapshot
 from tasks.inventory import load
 from tasks.lab import Lab, control
-from tasks.lab.start import configure_router, twin_of
+from tasks.lab.start import configure_router
 from tasks.lab.topology import load_topology
-from tasks.lab.vyos.router import STATE
+from tasks.lab.vyos.router import STATE, twin_of
 from tasks.lab.vyos.store import Store
 from tasks.verify import run_verify
 from tasks.verify.report import VerifyReport

@@ -20,8 +20,8 @@ import ipaddress
 import sys
 
 from tasks.lab import apply
-from tasks.lab.box import Box
-from tasks.lab.topology import LabError, RouterPlan, Topology
+from tasks.lab.box import Box, router_box
+from tasks.lab.topology import LabError, Plan, RouterPlan, Topology
 from tasks.lab.vyos.backend import APPLIED_DIR, TWIN, LabCommit
 from tasks.lab.vyos.cli import VyosCli
 from tasks.lab.vyos.login import shell_command, sshd_block
@@ -75,10 +75,17 @@ def seed(box: Box, topo: Topology, r: RouterPlan, twin: Router, login_user: str)
     return sshd_block(login_user, command)
 
 
-def configure(box: Box, lines: list[str], model: Router, twin: Router) -> None:
+def twin_of(plan: Plan, name: str) -> Router:
+    """A running VyOS router's twin, as its box holds it."""
+    text = router_box(plan, name).path(TWIN).read_text(encoding="utf-8")
+    return Router.model_validate_json(text)
+
+
+def configure(plan: Plan, model: Router) -> None:
     """What a deploy leaves on the router, without SSH: the rendered ``set`` lines committed
-    and saved on the factory config ``lines``, and their effect applied."""
-    cli = VyosCli.with_config(model.vyos_syntax, lines)
+    and saved on its factory config, and their effect applied."""
+    box, twin = router_box(plan, model.name), twin_of(plan, model.name)
+    cli = VyosCli.with_config(model.vyos_syntax, factory_lines(plan.topo, plan.router(model.name)))
     tree = set(cli.active)
     for line in render_router(model, reveal_secrets=True)["config.set"].splitlines():
         if line.startswith("set "):
@@ -89,9 +96,10 @@ def configure(box: Box, lines: list[str], model: Router, twin: Router) -> None:
     _write_state(box, cli.lines(tree))
 
 
-def factory_reset(box: Box, lines: list[str], model: Router, twin: Router) -> None:
-    """Back to the factory config ``lines``, as VyOS's ``load`` of its default config.boot,
-    ``commit`` and ``save`` would leave it; a pending commit-confirm is cancelled first."""
+def factory_reset(plan: Plan, model: Router) -> None:
+    """Back to its factory config, as VyOS's ``load`` of its default config.boot, ``commit``
+    and ``save`` would leave it; a pending commit-confirm is cancelled first."""
+    box, twin = router_box(plan, model.name), twin_of(plan, model.name)
     cancel = (
         "from pathlib import Path; from tasks.lab.vyos.store import Store; "
         "from tasks.lab.vyos.timer import ProcessTimer; "
@@ -102,7 +110,7 @@ def factory_reset(box: Box, lines: list[str], model: Router, twin: Router) -> No
         raise LabError(f"{box.ns}: cancelling commit-confirm: {proc.stderr.strip()[-300:]}")
     apply.write_files(box, apply.factory_files(twin))
     apply.execute(box, apply.factory_commands(twin))
-    _write_state(box, lines)
+    _write_state(box, factory_lines(plan.topo, plan.router(model.name)))
 
 
 def _write_state(box: Box, lines: list[str]) -> None:

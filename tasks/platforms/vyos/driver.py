@@ -85,8 +85,9 @@ class VyosDriver(VyosCommit):
             self._conn = session(self.host, self.device_type, VyosSession)
         assert self._conn is not None
         # A session handed on by the run's previous task: drop what it left unread (1.3's
-        # one-keystroke question leaves an extra prompt behind a "y\n").
-        self._conn.clear_buffer()
+        # one-keystroke question leaves an extra prompt behind a "y\n"). read_channel takes
+        # what has arrived without waiting; clear_buffer would sleep on every open.
+        self._conn.read_channel()
         base = re.escape(self._conn.base_prompt)
         # op mode "vyos@vyos:~$ " or, for root, "root@vyos:~# "; configure mode "vyos@vyos# "
         self._op_prompt = rf"{base}:[^\n]*[$#]\s*$"
