@@ -145,9 +145,19 @@ def wait_ready(plan: Plan, configured: bool, timeout: float = 60) -> None:
                 p.get("state") != "Established" for p in peers.values()
             ):
                 return False
-        # Every tunnel's path at the VGW, so its choice is the settled one.
+        # Every tunnel's path at the VGW, so its choice is the settled one, and that choice
+        # installed: zebra's route can lag bgpd's best path for a moment (a probe then left
+        # through the backup right after up --configured).
         data = frr.vtysh_json(vgw_box(plan), "show ip bgp 0.0.0.0/0 json")
-        return len(data.get("paths", [])) == len(plan.tunnels) and vgw_best(plan) is not None
+        paths = data.get("paths", [])
+        best = [h.get("ip") for p in paths if (p.get("bestpath") or {}).get("overall")
+                for h in p.get("nexthops", [])[:1]]  # fmt: skip
+        installed = vgw_best(plan)
+        return (
+            len(paths) == len(plan.tunnels)
+            and installed is not None
+            and [installed["nexthop"]] == best
+        )
 
     procs.wait_for(established, timeout, "BGP sessions Established", interval=0.05)
 
